@@ -1,0 +1,184 @@
+package deliver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/emersion/go-maildir"
+)
+
+// MaildirOptions tune a Maildir. The zero value (or nil) means group commit
+// with 8 parallel fsyncs.
+type MaildirOptions struct {
+	// NoBatch makes every Commit fully durable by itself (write, fsync
+	// file, rename into new/, fsync new/); Sync is then a no-op.
+	NoBatch bool
+	// Parallel bounds the number of file fsyncs in flight in batch mode
+	// (default 8). Commit blocks while that many are running, which also
+	// bounds the open files.
+	Parallel int
+}
+
+// Maildir delivers into a Maildir directory. It implements Deliverer and
+// Batcher and is safe for concurrent use.
+//
+// Without NoBatch the contract is:
+//   - Commit flushes the message into its file in tmp/ and starts the fsync of
+//     that file in the background (at most Parallel at once); it returns
+//     nil when the bytes were written. Nothing is in new/ yet.
+//   - Sync waits for every started fsync, renames each committed file from
+//     tmp/ into new/, and fsyncs new/ once. When it returns nil every message
+//     committed before the call is durable and visible in new/.
+//   - If any fsync failed, Sync removes all files of the batch from tmp/ and
+//     returns the error: none of those messages is delivered. If a rename or
+//     the fsync of new/ fails, Sync returns the error; messages already
+//     renamed stay in new/ (a later poll may deliver them again).
+//   - Close discards committed messages that were never synced.
+type Maildir struct {
+	dir   maildir.Dir
+	opts  MaildirOptions
+	sem   chan struct{} // bounds fsyncs in flight
+	mu    sync.Mutex
+	batch []*maildirTx // committed, not yet synced
+}
+
+// NewMaildir opens the Maildir at path, creating path and its tmp, new and
+// cur subdirectories (mode 0700) when missing, like mkdir -p.
+func NewMaildir(path string, opts *MaildirOptions) (*Maildir, error) {
+	m := &Maildir{dir: maildir.Dir(path)}
+	if opts != nil {
+		m.opts = *opts
+	}
+	if m.opts.Parallel <= 0 {
+		m.opts.Parallel = 8
+	}
+	m.sem = make(chan struct{}, m.opts.Parallel)
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return nil, fmt.Errorf("maildir %s: %w", path, err)
+	}
+	if err := m.dir.Init(); err != nil {
+		return nil, fmt.Errorf("maildir %s: %w", path, err)
+	}
+	for _, sub := range []string{"tmp", "new", "cur"} {
+		fi, err := os.Stat(filepath.Join(path, sub))
+		if err != nil {
+			return nil, fmt.Errorf("maildir %s: %w", path, err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("maildir %s: %s is not a directory", path, sub)
+		}
+	}
+	return m, nil
+}
+
+// String returns "maildir PATH".
+func (m *Maildir) String() string { return "maildir " + string(m.dir) }
+
+// Begin creates a new, uniquely named file in tmp/.
+func (m *Maildir) Begin(ctx context.Context, env Envelope) (Tx, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		f   *os.File
+		key string
+		err error
+	)
+	for range 3 { // a collision needs the same pid, counter and 64 random bits
+		key, err = newKey()
+		if err != nil {
+			return nil, fmt.Errorf("maildir %s: %w", m.dir, err)
+		}
+		f, err = os.OpenFile(m.path("tmp", key), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if !errors.Is(err, os.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("maildir %s: create: %w", m.dir, err)
+	}
+	return &maildirTx{m: m, key: key, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// Sync makes every committed message durable and moves it into new/. See the
+// type's documentation for the exact contract.
+func (m *Maildir) Sync() error {
+	m.mu.Lock()
+	batch := m.batch
+	m.batch = nil
+	m.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	var syncErr error
+	for _, tx := range batch {
+		if err := <-tx.synced; err != nil && syncErr == nil {
+			syncErr = err
+		}
+	}
+	if syncErr != nil {
+		for _, tx := range batch {
+			os.Remove(tx.tmpPath())
+		}
+		return syncErr
+	}
+	for i, tx := range batch {
+		if err := os.Rename(tx.tmpPath(), tx.newPath()); err != nil {
+			for _, rest := range batch[i:] {
+				os.Remove(rest.tmpPath())
+			}
+			return fmt.Errorf("maildir %s: rename into new/: %w", m.dir, err)
+		}
+	}
+	return m.syncDir("new")
+}
+
+// Close waits for background fsyncs and removes the files of messages that
+// were committed but never synced.
+func (m *Maildir) Close() error {
+	m.mu.Lock()
+	batch := m.batch
+	m.batch = nil
+	m.mu.Unlock()
+	for _, tx := range batch {
+		<-tx.synced
+		os.Remove(tx.tmpPath())
+	}
+	return nil
+}
+
+func (m *Maildir) path(sub, key string) string {
+	return filepath.Join(string(m.dir), sub, key)
+}
+
+// syncDir fsyncs the subdirectory sub so that renames into it are durable.
+func (m *Maildir) syncDir(sub string) error {
+	d, err := os.Open(filepath.Join(string(m.dir), sub))
+	if err != nil {
+		return fmt.Errorf("maildir %s: %w", m.dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("maildir %s: fsync %s/: %w", m.dir, sub, err)
+	}
+	return nil
+}
+
+// enqueue starts the fsync of a committed file in the background and adds it
+// to the batch. It blocks while Parallel fsyncs are in flight.
+func (m *Maildir) enqueue(tx *maildirTx) {
+	tx.synced = make(chan error, 1)
+	m.sem <- struct{}{}
+	m.mu.Lock()
+	m.batch = append(m.batch, tx)
+	m.mu.Unlock()
+	go func() {
+		defer func() { <-m.sem }()
+		tx.synced <- tx.syncClose()
+	}()
+}

@@ -1,0 +1,83 @@
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// errLockBusy is what one locking attempt reports when another holder has it.
+var errLockBusy = errors.New("busy")
+
+// retryLock calls try until it succeeds, fails with an error other than
+// errLockBusy, ctx ends, or deadline passes. The wait between attempts starts
+// at 10ms and doubles up to 1s.
+func retryLock(ctx context.Context, deadline time.Time, what string, try func() error) error {
+	wait := 10 * time.Millisecond
+	for {
+		err := try()
+		if !errors.Is(err, errLockBusy) {
+			return err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("%s: timed out waiting for the lock", what)
+		}
+		t := time.NewTimer(min(wait, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// dotlock creates name with O_CREAT|O_EXCL. A lock file older than stale is
+// removed, as procmail does, and the attempt repeated.
+func dotlock(name string, stale time.Duration) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		// The pid is informational, for a human looking at a stuck lock.
+		f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
+		return f.Close()
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("dotlock: %w", err)
+	}
+	if fi, serr := os.Stat(name); serr == nil && time.Since(fi.ModTime()) > stale {
+		os.Remove(name)
+	}
+	return errLockBusy
+}
+
+// fcntlLock takes a whole-file write lock without blocking (F_SETLK).
+func fcntlLock(f *os.File) error {
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: 0, Len: 0}
+	err := unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk)
+	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
+		return errLockBusy
+	}
+	if errors.Is(err, unix.EINTR) {
+		return errLockBusy
+	}
+	if err != nil {
+		return fmt.Errorf("fcntl lock: %w", err)
+	}
+	return nil
+}
+
+// fcntlUnlock releases the lock taken by fcntlLock.
+func fcntlUnlock(f *os.File) error {
+	lk := unix.Flock_t{Type: unix.F_UNLCK, Whence: 0, Start: 0, Len: 0}
+	if err := unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk); err != nil {
+		return fmt.Errorf("fcntl unlock: %w", err)
+	}
+	return nil
+}
