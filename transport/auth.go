@@ -1,0 +1,240 @@
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// authSetup holds the authentication methods for one connection and the
+// resources (the agent socket) to release after the handshake.
+type authSetup struct {
+	methods []ssh.AuthMethod
+	closers []io.Closer
+}
+
+func (a *authSetup) close() {
+	for _, c := range a.closers {
+		c.Close()
+	}
+}
+
+// buildAuth returns the methods in ssh's order: public keys (agent first,
+// then identity files), then password and keyboard-interactive when a
+// prompt is available. All keys share one "publickey" method because
+// x/crypto/ssh tries each method name only once.
+func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
+	a := &authSetup{}
+	prompt := opts.Password
+	if s.batchMode {
+		prompt = nil
+	}
+	if s.pubkeyAuth {
+		files := loadIdentities(s, prompt, opts.Logger)
+		var signers []ssh.Signer
+		seen := map[string]bool{}
+		add := func(sg ssh.Signer) {
+			k := string(sg.PublicKey().Marshal())
+			if !seen[k] {
+				seen[k] = true
+				signers = append(signers, sg)
+			}
+		}
+		if ag, conn := dialAgent(s, opts.Logger); ag != nil {
+			a.closers = append(a.closers, conn)
+			agentSigners, err := ag.Signers()
+			if err != nil {
+				opts.Logger.Debug("ssh: agent keys unavailable", "err", err)
+			}
+			for _, sg := range agentSigners {
+				if s.identitiesOnly && !hasKey(files, sg.PublicKey()) {
+					continue
+				}
+				add(sg)
+			}
+		}
+		for _, sg := range files {
+			add(sg)
+		}
+		if len(signers) > 0 {
+			a.methods = append(a.methods, ssh.PublicKeys(signers...))
+		}
+	}
+	if prompt != nil && s.passwordAuth {
+		target := fmt.Sprintf("%s@%s", s.user, s.hostName)
+		a.methods = append(a.methods, ssh.RetryableAuthMethod(ssh.PasswordCallback(func() (string, error) {
+			return prompt(target + "'s password: ")
+		}), 3))
+	}
+	if prompt != nil && s.kbdInteractive {
+		a.methods = append(a.methods, ssh.RetryableAuthMethod(ssh.KeyboardInteractive(
+			func(name, instruction string, questions []string, echos []bool) ([]string, error) {
+				answers := make([]string, len(questions))
+				for i, q := range questions {
+					if echos[i] {
+						return nil, errors.New("ssh: keyboard-interactive question with echo is not supported")
+					}
+					ans, err := prompt(fmt.Sprintf("(%s@%s) %s", s.user, s.hostName, q))
+					if err != nil {
+						return nil, err
+					}
+					answers[i] = ans
+				}
+				return answers, nil
+			}), 3))
+	}
+	return a, nil
+}
+
+func hasKey(signers []ssh.Signer, k ssh.PublicKey) bool {
+	for _, sg := range signers {
+		if bytes.Equal(sg.PublicKey().Marshal(), k.Marshal()) {
+			return true
+		}
+	}
+	return false
+}
+
+// dialAgent connects to the ssh-agent named by IdentityAgent or
+// $SSH_AUTH_SOCK. It returns nil when there is none or it cannot be reached.
+func dialAgent(s *sshSettings, logger *slog.Logger) (agent.ExtendedAgent, net.Conn) {
+	sock := s.identityAgent
+	if sock == "none" {
+		return nil, nil
+	}
+	if sock == "" {
+		sock = os.Getenv("SSH_AUTH_SOCK")
+	}
+	if sock == "" {
+		return nil, nil
+	}
+	conn, err := net.DialTimeout("unix", sock, 5*time.Second)
+	if err != nil {
+		logger.Debug("ssh: cannot reach ssh-agent", "socket", sock, "err", err)
+		return nil, nil
+	}
+	return agent.NewClient(conn), conn
+}
+
+// loadIdentities reads the identity files that exist. A passphrase-protected
+// key is used only when prompt is set; its passphrase is asked for only if
+// the server accepts the public key.
+func loadIdentities(s *sshSettings, prompt func(string) (string, error), logger *slog.Logger) []ssh.Signer {
+	var out []ssh.Signer
+	for i, file := range s.identityFiles {
+		pem, err := os.ReadFile(file)
+		if err != nil {
+			if i < s.explicitIDs || !errors.Is(err, os.ErrNotExist) {
+				logger.Warn("ssh: cannot read identity file", "file", file, "err", err)
+			}
+			continue
+		}
+		signer, err := ssh.ParsePrivateKey(pem)
+		var missing *ssh.PassphraseMissingError
+		switch {
+		case err == nil:
+			out = append(out, signer)
+		case errors.As(err, &missing):
+			if prompt == nil {
+				logger.Debug("ssh: skipping passphrase-protected key: no terminal to ask for the passphrase", "file", file)
+				continue
+			}
+			pub := missing.PublicKey
+			if pub == nil {
+				pub = readPublicKey(file + ".pub")
+			}
+			lk := &lockedKey{file: file, pem: pem, pub: pub, prompt: prompt}
+			if pub == nil {
+				// No public half to offer first: ask now.
+				if _, err := lk.unlock(); err != nil {
+					logger.Warn("ssh: cannot unlock identity file", "file", file, "err", err)
+					continue
+				}
+				out = append(out, lk.signer)
+				continue
+			}
+			out = append(out, lk)
+		default:
+			logger.Warn("ssh: cannot parse identity file", "file", file, "err", err)
+		}
+	}
+	return out
+}
+
+func readPublicKey(file string) ssh.PublicKey {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	k, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		return nil
+	}
+	return k
+}
+
+// lockedKey is a passphrase-protected private key that asks for its
+// passphrase when it first has to sign.
+type lockedKey struct {
+	file   string
+	pem    []byte
+	pub    ssh.PublicKey
+	prompt func(string) (string, error)
+
+	mu     sync.Mutex
+	signer ssh.Signer
+}
+
+func (k *lockedKey) unlock() (ssh.Signer, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.signer != nil {
+		return k.signer, nil
+	}
+	pass, err := k.prompt(fmt.Sprintf("Enter passphrase for key '%s': ", k.file))
+	if err != nil {
+		return nil, err
+	}
+	sg, err := ssh.ParsePrivateKeyWithPassphrase(k.pem, []byte(pass))
+	if err != nil {
+		return nil, fmt.Errorf("ssh: identity file %s: %w", k.file, err)
+	}
+	k.signer = sg
+	return sg, nil
+}
+
+// PublicKey returns the public half, known without the passphrase.
+func (k *lockedKey) PublicKey() ssh.PublicKey { return k.pub }
+
+// Sign asks for the passphrase (once) and signs.
+func (k *lockedKey) Sign(rand io.Reader, data []byte) (*ssh.Signature, error) {
+	sg, err := k.unlock()
+	if err != nil {
+		return nil, err
+	}
+	return sg.Sign(rand, data)
+}
+
+// SignWithAlgorithm lets RSA keys sign with rsa-sha2-256/512.
+func (k *lockedKey) SignWithAlgorithm(rand io.Reader, data []byte, algorithm string) (*ssh.Signature, error) {
+	sg, err := k.unlock()
+	if err != nil {
+		return nil, err
+	}
+	if as, ok := sg.(ssh.AlgorithmSigner); ok {
+		return as.SignWithAlgorithm(rand, data, algorithm)
+	}
+	if algorithm != "" && algorithm != sg.PublicKey().Type() {
+		return nil, fmt.Errorf("ssh: key %s cannot sign with %s", k.file, algorithm)
+	}
+	return sg.Sign(rand, data)
+}

@@ -1,0 +1,285 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// DefaultSSHConnectTimeout bounds the TCP connect and SSH handshake when
+// neither SSHOptions nor the ssh config sets ConnectTimeout.
+const DefaultSSHConnectTimeout = 30 * time.Second
+
+// SSHOptions are the local settings DialSSH needs besides the target.
+type SSHOptions struct {
+	// Home is where ~/.ssh lives (config, known_hosts, id_*).
+	// Default: os.UserHomeDir().
+	Home string
+	// ConfigFile is the ssh config file; default Home/.ssh/config.
+	// A missing file is the same as an empty one.
+	ConfigFile string
+	// LocalUser is the default remote user and the %u token;
+	// default: the current user's name.
+	LocalUser string
+	// Password asks for a password or key passphrase. Nil means there is no
+	// one to ask (no terminal): password authentication and
+	// passphrase-protected keys are skipped.
+	Password func(prompt string) (string, error)
+	// Logger receives debug and warning messages; nil discards them.
+	Logger *slog.Logger
+	// ConnectTimeout bounds connect and handshake; default from
+	// ConnectTimeout in the ssh config, else DefaultSSHConnectTimeout.
+	ConnectTimeout time.Duration
+}
+
+// SSHClient is an authenticated SSH connection that opens direct-tcpip
+// channels, like `ssh -L` without the local listening port.
+type SSHClient struct {
+	client *ssh.Client
+	addr   string
+	user   string
+	logger *slog.Logger
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+var compressionOnce sync.Once
+
+// DialSSH connects and authenticates to the SSH server t, resolved through
+// the ssh config file. Host keys are verified against known_hosts.
+//
+// Errors: *HostKeyError when the host key is unknown or changed,
+// *AuthError when every authentication method failed, an error wrapping
+// ErrUnsupported for ssh config settings the client cannot honour
+// (ProxyJump, ProxyCommand), and otherwise a wrapped dial or handshake error
+// (context.DeadlineExceeded on timeout).
+func DialSSH(ctx context.Context, t SSHTarget, opts SSHOptions) (*SSHClient, error) {
+	if err := opts.fillDefaults(); err != nil {
+		return nil, err
+	}
+	cfgFile, err := loadSSHConfig(opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	s, err := resolveSSH(t, cfgFile, opts.Home, opts.LocalUser)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.unsupported) > 0 {
+		return nil, fmt.Errorf("ssh to %s: %s: %w", t.Host, strings.Join(s.unsupported, ", "), ErrUnsupported)
+	}
+	if s.compression {
+		compressionOnce.Do(func() {
+			opts.Logger.Debug("ssh: compression (-C) is not supported by the in-process client; continuing without it")
+		})
+	}
+	timeout := opts.ConnectTimeout
+	if timeout <= 0 {
+		timeout = s.connectTimeout
+	}
+	if timeout <= 0 {
+		timeout = DefaultSSHConnectTimeout
+	}
+
+	hk, err := newHostKeyChecker(s, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := buildAuth(s, &opts)
+	if err != nil {
+		return nil, err
+	}
+	defer auth.close()
+
+	config := &ssh.ClientConfig{
+		User:              s.user,
+		Auth:              auth.methods,
+		HostKeyCallback:   hk.callback,
+		HostKeyAlgorithms: hk.knownAlgorithms(),
+	}
+	addr := s.addr()
+	opts.Logger.Debug("ssh: connecting", "addr", addr, "user", s.user, "alias", s.alias)
+
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(dctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("ssh: connect to %s: %w", addr, err)
+	}
+	// Deadlines may not reach every conn type, so the handshake is also
+	// bounded by closing the connection when dctx ends.
+	if dl, ok := dctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(dctx, func() { conn.Close() })
+	sconn, chans, reqs, err := ssh.NewClientConn(conn, addr, config)
+	if !stop() {
+		// dctx ended during the handshake and conn is closed.
+		if sconn != nil {
+			sconn.Close()
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ssh: handshake with %s: %w", addr, ctx.Err())
+		}
+		return nil, fmt.Errorf("ssh: handshake with %s timed out after %s: %w", addr, timeout, context.DeadlineExceeded)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, classifyHandshakeError(err, hk, s, addr)
+	}
+	conn.SetDeadline(time.Time{})
+
+	c := &SSHClient{
+		client: ssh.NewClient(sconn, chans, reqs),
+		addr:   addr,
+		user:   s.user,
+		logger: opts.Logger,
+		done:   make(chan struct{}),
+	}
+	opts.Logger.Debug("ssh: authenticated", "addr", addr, "user", s.user, "server", string(sconn.ServerVersion()))
+	if s.aliveInterval > 0 {
+		c.StartKeepalive(s.aliveInterval, s.aliveCountMax)
+	}
+	return c, nil
+}
+
+var attemptedRE = regexp.MustCompile(`attempted methods \[([^\]]*)\]`)
+
+func classifyHandshakeError(err error, hk *hostKeyChecker, s *sshSettings, addr string) error {
+	var herr *HostKeyError
+	if errors.As(err, &herr) {
+		return herr
+	}
+	if hk.err != nil {
+		return hk.err
+	}
+	if m := attemptedRE.FindStringSubmatch(err.Error()); m != nil || strings.Contains(err.Error(), "unable to authenticate") {
+		var methods []string
+		if m != nil {
+			methods = strings.Fields(m[1])
+		}
+		return &AuthError{User: s.user, Host: addr, Methods: methods, Err: err}
+	}
+	return fmt.Errorf("ssh: handshake with %s: %w", addr, err)
+}
+
+func (o *SSHOptions) fillDefaults() error {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return fmt.Errorf("ssh: %w", err)
+		}
+		o.Home = h
+	}
+	if o.ConfigFile == "" {
+		o.ConfigFile = filepath.Join(o.Home, ".ssh", "config")
+	}
+	if o.LocalUser == "" {
+		if u, err := user.Current(); err == nil {
+			o.LocalUser = u.Username
+		} else if u := os.Getenv("USER"); u != "" {
+			o.LocalUser = u
+		} else {
+			return fmt.Errorf("ssh: cannot tell the local user name: %w", err)
+		}
+	}
+	return nil
+}
+
+// DialContext opens a direct-tcpip channel to addr ("host:port", resolved
+// by the SSH server) and returns it as a net.Conn. Its deadlines work by
+// closing the channel when they pass (see channelConn). Closing the conn
+// closes only the channel; the SSH connection stays up.
+func (c *SSHClient) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := c.client.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("ssh: open channel to %s via %s: %w", addr, c.addr, err)
+	}
+	return newChannelConn(conn), nil
+}
+
+// Close closes the SSH connection and every channel on it.
+func (c *SSHClient) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.done)
+		err = c.client.Close()
+	})
+	return err
+}
+
+// RemoteAddr returns the "host:port" the client is connected to.
+func (c *SSHClient) RemoteAddr() string { return c.addr }
+
+// User returns the remote user name the client logged in as.
+func (c *SSHClient) User() string { return c.user }
+
+// Client returns the underlying x/crypto/ssh client, e.g. to run commands.
+func (c *SSHClient) Client() *ssh.Client { return c.client }
+
+// Wait blocks until the SSH connection is closed.
+func (c *SSHClient) Wait() error { return c.client.Wait() }
+
+// StartKeepalive sends a keepalive@openssh.com request every interval, as
+// ssh's ServerAliveInterval does, and closes the client when maxMissed
+// requests in a row get no reply within the interval. Any reply, including
+// a failure reply, counts as alive. DialSSH starts it when the ssh config
+// sets ServerAliveInterval.
+func (c *SSHClient) StartKeepalive(interval time.Duration, maxMissed int) {
+	if interval <= 0 {
+		return
+	}
+	if maxMissed <= 0 {
+		maxMissed = 3
+	}
+	go func() {
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		missed := 0
+		for {
+			select {
+			case <-c.done:
+				return
+			case <-ticker.C:
+			}
+			reply := make(chan error, 1)
+			go func() {
+				_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+				reply <- err
+			}()
+			select {
+			case err := <-reply:
+				if err != nil {
+					return // the connection is gone
+				}
+				missed = 0
+			case <-time.After(interval):
+				missed++
+				c.logger.Debug("ssh: keepalive unanswered", "addr", c.addr, "missed", missed)
+				if missed >= maxMissed {
+					c.logger.Warn("ssh: server not responding, closing connection", "addr", c.addr, "missed", missed)
+					c.Close()
+					return
+				}
+			case <-c.done:
+				return
+			}
+		}
+	}()
+}
