@@ -1,0 +1,64 @@
+package pop3
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/emersion/go-sasl"
+)
+
+// Auth logs in with a SASL mechanism (RFC 5034), for example
+// sasl.NewPlainClient("", user, pw). The initial response is sent with the
+// AUTH command; each "+ " challenge is answered with a.Next. Everything
+// sent after the mechanism name is masked in the trace.
+func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
+	const cmd = "AUTH"
+	mech, ir, err := a.Start()
+	if err != nil {
+		return fmt.Errorf("pop3: AUTH: %w", err)
+	}
+	release, err := c.begin(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	defer release()
+	line := "AUTH " + mech
+	shown := line
+	if ir != nil {
+		enc := "="
+		if len(ir) > 0 {
+			enc = base64.StdEncoding.EncodeToString(ir)
+		}
+		line += " " + enc
+		shown += " *****"
+	}
+	for {
+		if err := c.send(cmd, line, shown); err != nil {
+			return err
+		}
+		r, err := c.status(cmd, true)
+		if err != nil || r.ok {
+			return err
+		}
+		c.arm() // each round trip gets the full timeout
+		challenge, derr := base64.StdEncoding.DecodeString(r.text)
+		var resp []byte
+		if derr == nil {
+			resp, err = a.Next(challenge)
+		}
+		if derr != nil || err != nil {
+			// Cancel the exchange (RFC 5034: "*"); the server answers -ERR.
+			if err := c.send(cmd, "*", "*"); err != nil {
+				return err
+			}
+			c.status(cmd, true)
+			if derr != nil {
+				return c.fail(cmd, &ProtocolError{Msg: "challenge is not base64"})
+			}
+			return fmt.Errorf("pop3: AUTH: %w", err)
+		}
+		line = base64.StdEncoding.EncodeToString(resp)
+		shown = "*****"
+	}
+}

@@ -1,0 +1,186 @@
+package pop3
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"strconv"
+	"strings"
+)
+
+// UID is one entry of a UIDL listing.
+type UID struct {
+	Num int    // message number in this session
+	UID string // the server's unique id, stable across sessions
+}
+
+// Size is one entry of a LIST listing.
+type Size struct {
+	Num  int   // message number in this session
+	Size int64 // size in octets as the server counts it (CRLF line endings)
+}
+
+// Greeting reads the server's greeting and returns its text. An APOP
+// timestamp ("<...>") in it is remembered for APOP.
+func (c *Client) Greeting(ctx context.Context) (string, error) {
+	const cmd = "greeting"
+	release, err := c.begin(ctx, cmd)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	r, err := c.status(cmd, false)
+	if err != nil {
+		return "", err
+	}
+	if i := strings.IndexByte(r.text, '<'); i >= 0 {
+		if j := strings.IndexByte(r.text[i:], '>'); j > 0 {
+			c.stamp = r.text[i : i+j+1]
+		}
+	}
+	return r.text, nil
+}
+
+// User sends USER name.
+func (c *Client) User(ctx context.Context, name string) error {
+	line := "USER " + name
+	_, err := c.simple(ctx, "USER", line, line)
+	return err
+}
+
+// Pass sends PASS pw. The password appears in no trace and no error.
+func (c *Client) Pass(ctx context.Context, pw string) error {
+	_, err := c.simple(ctx, "PASS", "PASS "+pw, "PASS *****")
+	return err
+}
+
+// APOP logs in with the APOP command: the digest is the hex MD5 of the
+// greeting's timestamp followed by pw. It fails without sending anything
+// if the greeting had no timestamp.
+func (c *Client) APOP(ctx context.Context, name, pw string) error {
+	if c.stamp == "" {
+		return &ProtocolError{Command: "APOP", Msg: "the server greeting has no APOP timestamp"}
+	}
+	sum := md5.Sum([]byte(c.stamp + pw))
+	line := "APOP " + name + " " + hex.EncodeToString(sum[:])
+	_, err := c.simple(ctx, "APOP", line, "APOP "+name+" *****")
+	return err
+}
+
+// Stat returns the number of messages and their total size in octets.
+func (c *Client) Stat(ctx context.Context) (count int, size int64, err error) {
+	text, err := c.simple(ctx, "STAT", "STAT", "STAT")
+	if err != nil {
+		return 0, 0, err
+	}
+	n, sz, err := twoNumbers([]byte(text))
+	if err != nil {
+		return 0, 0, c.fail("STAT", err)
+	}
+	return int(n), sz, nil
+}
+
+// UIDL lists the unique id of every message not marked deleted.
+func (c *Client) UIDL(ctx context.Context) ([]UID, error) {
+	var out []UID
+	err := c.multi(ctx, "UIDL", "UIDL", func(l []byte) error {
+		u, err := parseUID(l)
+		out = append(out, u)
+		return err
+	})
+	return out, err
+}
+
+// UIDLOne returns the unique id of message n.
+func (c *Client) UIDLOne(ctx context.Context, n int) (string, error) {
+	line := "UIDL " + strconv.Itoa(n)
+	text, err := c.simple(ctx, "UIDL", line, line)
+	if err != nil {
+		return "", err
+	}
+	u, err := parseUID([]byte(text))
+	if err != nil {
+		return "", c.fail("UIDL", err)
+	}
+	return u.UID, nil
+}
+
+// List lists the size of every message not marked deleted.
+func (c *Client) List(ctx context.Context) ([]Size, error) {
+	var out []Size
+	err := c.multi(ctx, "LIST", "LIST", func(l []byte) error {
+		n, sz, err := twoNumbers(l)
+		out = append(out, Size{Num: int(n), Size: sz})
+		return err
+	})
+	return out, err
+}
+
+// ListOne returns the size of message n.
+func (c *Client) ListOne(ctx context.Context, n int) (int64, error) {
+	line := "LIST " + strconv.Itoa(n)
+	text, err := c.simple(ctx, "LIST", line, line)
+	if err != nil {
+		return 0, err
+	}
+	_, sz, err := twoNumbers([]byte(text))
+	if err != nil {
+		return 0, c.fail("LIST", err)
+	}
+	return sz, nil
+}
+
+// Dele marks message n deleted. The server removes it only when the
+// session ends with Quit.
+func (c *Client) Dele(ctx context.Context, n int) error {
+	line := "DELE " + strconv.Itoa(n)
+	_, err := c.simple(ctx, "DELE", line, line)
+	return err
+}
+
+// Rset unmarks all messages marked deleted in this session.
+func (c *Client) Rset(ctx context.Context) error {
+	_, err := c.simple(ctx, "RSET", "RSET", "RSET")
+	return err
+}
+
+// Noop sends NOOP.
+func (c *Client) Noop(ctx context.Context) error {
+	_, err := c.simple(ctx, "NOOP", "NOOP", "NOOP")
+	return err
+}
+
+// Quit sends QUIT, which makes the server commit the deletions, reads the
+// reply and closes the connection. A -ERR reply (some deletions failed)
+// is returned as *Error; the connection is closed in every case.
+func (c *Client) Quit(ctx context.Context) error {
+	_, err := c.simple(ctx, "QUIT", "QUIT", "QUIT")
+	c.Close() // the reply is what matters; the server closes too
+	return err
+}
+
+func parseUID(l []byte) (UID, error) {
+	f := bytes.Fields(l)
+	if len(f) < 2 {
+		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(l)}
+	}
+	n, err := strconv.Atoi(string(f[0]))
+	if err != nil || n <= 0 {
+		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(l)}
+	}
+	return UID{Num: n, UID: string(f[1])}, nil
+}
+
+// twoNumbers parses "n size" (STAT, LIST), ignoring text after them.
+func twoNumbers(l []byte) (int64, int64, error) {
+	f := bytes.Fields(l)
+	if len(f) >= 2 {
+		a, err1 := strconv.ParseInt(string(f[0]), 10, 32)
+		b, err2 := strconv.ParseInt(string(f[1]), 10, 64)
+		if err1 == nil && err2 == nil && a >= 0 && b >= 0 {
+			return a, b, nil
+		}
+	}
+	return 0, 0, &ProtocolError{Msg: "expected two numbers, got " + quote(l)}
+}
