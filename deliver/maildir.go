@@ -1,7 +1,6 @@
 package deliver
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -102,7 +101,7 @@ func (m *Maildir) Begin(ctx context.Context, env Envelope) (Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("maildir %s: create: %w", m.dir, err)
 	}
-	return &maildirTx{m: m, key: key, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &maildirTx{m: m, key: key, f: f, w: getWriter(f)}, nil
 }
 
 // Sync makes every committed message durable and moves it into new/. See the

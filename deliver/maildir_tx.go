@@ -55,6 +55,8 @@ func (tx *maildirTx) Commit() error {
 		tx.Abort()
 		return tx.err
 	}
+	putWriter(tx.w)
+	tx.w = nil
 	if !tx.m.opts.NoBatch {
 		tx.done = true
 		tx.m.enqueue(tx)
@@ -96,6 +98,8 @@ func (tx *maildirTx) Abort() error {
 		return nil
 	}
 	tx.done = true
+	putWriter(tx.w)
+	tx.w = nil
 	tx.f.Close()
 	if err := os.Remove(tx.tmpPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("maildir %s: abort: %w", tx.m.dir, err)

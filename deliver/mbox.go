@@ -89,7 +89,7 @@ func (m *Mbox) Begin(ctx context.Context, env Envelope) (Tx, error) {
 		tx.unlock()
 		return nil, err
 	}
-	tx.w = bufio.NewWriterSize(tx.f, 64<<10)
+	tx.w = getWriter(tx.f)
 	tx.q = newFromQuoter(tx.w)
 	if err := tx.start(env); err != nil {
 		tx.Abort()
@@ -257,6 +257,8 @@ func (tx *mboxTx) Abort() error {
 // unlock releases, in reverse order, whatever lock is held.
 func (tx *mboxTx) unlock() error {
 	var err error
+	putWriter(tx.w)
+	tx.w, tx.q = nil, nil
 	if tx.f != nil {
 		if tx.locked {
 			err = fcntlUnlock(tx.f)

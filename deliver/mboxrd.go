@@ -19,7 +19,10 @@ type fromQuoter struct {
 	n       int64  // bytes written to w
 }
 
-var fromPrefix = []byte("From ")
+var (
+	fromPrefix = []byte("From ")
+	quoteMark  = []byte{'>'}
+)
 
 func newFromQuoter(w io.Writer) *fromQuoter {
 	return &fromQuoter{w: w, atStart: true, pend: make([]byte, 0, 16)}
@@ -85,7 +88,7 @@ func (q *fromQuoter) decide(p []byte) (int, error) {
 
 func (q *fromQuoter) flushPend(quote bool) error {
 	if quote {
-		if err := q.emit([]byte{'>'}); err != nil {
+		if err := q.emit(quoteMark); err != nil {
 			return err
 		}
 	}

@@ -121,7 +121,7 @@ func (m *MDA) Begin(ctx context.Context, env Envelope) (Tx, error) {
 		return nil, fmt.Errorf("mda %q: %w", m.command, err)
 	}
 	tx.stdin = stdin
-	tx.w = bufio.NewWriterSize(stdin, 64<<10)
+	tx.w = getWriter(stdin)
 	return tx, nil
 }
 
@@ -178,6 +178,8 @@ func (tx *mdaTx) Commit() error {
 		return tx.err
 	}
 	tx.done = true
+	putWriter(tx.w)
+	tx.w = nil
 	defer tx.cancel()
 	cerr := tx.stdin.Close()
 	werr := tx.cmd.Wait()
@@ -213,6 +215,8 @@ func (tx *mdaTx) Abort() error {
 		return nil
 	}
 	tx.done = true
+	putWriter(tx.w)
+	tx.w = nil
 	defer tx.cancel()
 	killGroup(tx.cmd)
 	tx.stdin.Close()
