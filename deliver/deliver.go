@@ -49,3 +49,10 @@ type Tx interface {
 type Batcher interface {
 	Sync() error
 }
+
+var (
+	_ Deliverer = (*Maildir)(nil)
+	_ Batcher   = (*Maildir)(nil)
+	_ Deliverer = (*Mbox)(nil)
+	_ Deliverer = (*MDA)(nil)
+)

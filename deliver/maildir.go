@@ -63,6 +63,11 @@ func NewMaildir(path string, opts *MaildirOptions) (*Maildir, error) {
 	if err := m.dir.Init(); err != nil {
 		return nil, fmt.Errorf("maildir %s: %w", path, err)
 	}
+	// Make the subdirectories' names durable before any message relies
+	// on them.
+	if err := syncDir(path); err != nil {
+		return nil, fmt.Errorf("maildir %s: %w", path, err)
+	}
 	for _, sub := range []string{"tmp", "new", "cur"} {
 		fi, err := os.Stat(filepath.Join(path, sub))
 		if err != nil {
@@ -157,13 +162,8 @@ func (m *Maildir) path(sub, key string) string {
 
 // syncDir fsyncs the subdirectory sub so that renames into it are durable.
 func (m *Maildir) syncDir(sub string) error {
-	d, err := os.Open(filepath.Join(string(m.dir), sub))
-	if err != nil {
+	if err := syncDir(filepath.Join(string(m.dir), sub)); err != nil {
 		return fmt.Errorf("maildir %s: %w", m.dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("maildir %s: fsync %s/: %w", m.dir, sub, err)
 	}
 	return nil
 }

@@ -3,9 +3,11 @@ package deliver
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -53,12 +55,10 @@ func NewMbox(path string, opts *MboxOptions) (*Mbox, error) {
 	if m.opts.Now == nil {
 		m.opts.Now = time.Now
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
+	if err := createDurably(path); err != nil {
 		return nil, fmt.Errorf("mbox %s: %w", path, err)
 	}
-	fi, err := f.Stat()
-	f.Close()
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("mbox %s: %w", path, err)
 	}
@@ -142,7 +142,10 @@ func (tx *mboxTx) lock(ctx context.Context, deadline time.Time) error {
 		}
 		tx.dot = true
 	}
-	f, err := os.OpenFile(m.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err := createDurably(m.path); err != nil {
+		return fmt.Errorf("mbox %s: %w", m.path, err)
+	}
+	f, err := os.OpenFile(m.path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("mbox %s: %w", m.path, err)
 	}
@@ -281,6 +284,34 @@ func (tx *mboxTx) unlock() error {
 	}
 	if err != nil {
 		return fmt.Errorf("mbox %s: unlock: %w", tx.m.path, err)
+	}
+	return nil
+}
+
+// createDurably creates an empty file at path with mode 0600 unless it
+// exists, and then fsyncs the directory so that the new name survives a
+// crash together with the first message written to it.
+func createDurably(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir fsyncs the directory dir.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
 	}
 	return nil
 }

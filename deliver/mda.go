@@ -29,8 +29,11 @@ type MDAOptions struct {
 // option does: /bin/sh -c CMD with the message on standard input. %F in CMD
 // stands for the envelope sender, %T and %s for the local recipients (see
 // expandMDA for how they reach the shell without ever being parsed as shell
-// code). Exit status 0 means delivered; anything else is an *MDAError and
-// the message stays on the server.
+// code). As in fetchmail, %s is a placeholder too, so a printf format in the
+// command must not contain it. Exit status 0 means delivered; anything else
+// is an *MDAError and the message stays on the server. The command's
+// standard output is discarded; the tail of its standard error is kept for
+// the error.
 type MDA struct {
 	command string // as configured, for logs
 	script  string // with placeholders rewritten
