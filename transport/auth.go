@@ -20,6 +20,23 @@ import (
 type authSetup struct {
 	methods []ssh.AuthMethod
 	closers []io.Closer
+
+	mu    sync.Mutex
+	tried []string // methods that were used, for AuthError
+}
+
+func (a *authSetup) used(method string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !contains(a.tried, method) {
+		a.tried = append(a.tried, method)
+	}
+}
+
+func (a *authSetup) triedMethods() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string{"none"}, a.tried...)
 }
 
 func (a *authSetup) close() {
@@ -66,18 +83,23 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 			add(sg)
 		}
 		if len(signers) > 0 {
-			a.methods = append(a.methods, ssh.PublicKeys(signers...))
+			a.methods = append(a.methods, ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
+				a.used("publickey")
+				return signers, nil
+			}))
 		}
 	}
 	if prompt != nil && s.passwordAuth {
 		target := fmt.Sprintf("%s@%s", s.user, s.hostName)
 		a.methods = append(a.methods, ssh.RetryableAuthMethod(ssh.PasswordCallback(func() (string, error) {
+			a.used("password")
 			return prompt(target + "'s password: ")
 		}), 3))
 	}
 	if prompt != nil && s.kbdInteractive {
 		a.methods = append(a.methods, ssh.RetryableAuthMethod(ssh.KeyboardInteractive(
 			func(name, instruction string, questions []string, echos []bool) ([]string, error) {
+				a.used("keyboard-interactive")
 				answers := make([]string, len(questions))
 				for i, q := range questions {
 					if echos[i] {

@@ -126,19 +126,23 @@ func DialSSH(ctx context.Context, t SSHTarget, opts SSHOptions) (*SSHClient, err
 	}
 	stop := context.AfterFunc(dctx, func() { conn.Close() })
 	sconn, chans, reqs, err := ssh.NewClientConn(conn, addr, config)
-	if !stop() {
-		// dctx ended during the handshake and conn is closed.
-		if sconn != nil {
-			sconn.Close()
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("ssh: handshake with %s: %w", addr, ctx.Err())
-		}
-		return nil, fmt.Errorf("ssh: handshake with %s timed out after %s: %w", addr, timeout, context.DeadlineExceeded)
+	stopped := stop()
+	if err == nil && !stopped {
+		// dctx ended just as the handshake finished; conn is closed.
+		sconn.Close()
+		err = context.DeadlineExceeded
 	}
 	if err != nil {
 		conn.Close()
-		return nil, classifyHandshakeError(err, hk, s, addr)
+		switch {
+		case hk.err != nil:
+			return nil, hk.err
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("ssh: handshake with %s: %w", addr, ctx.Err())
+		case dctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, fmt.Errorf("ssh: handshake with %s timed out after %s: %w", addr, timeout, context.DeadlineExceeded)
+		}
+		return nil, classifyHandshakeError(err, hk, auth, s, addr)
 	}
 	conn.SetDeadline(time.Time{})
 
@@ -158,7 +162,7 @@ func DialSSH(ctx context.Context, t SSHTarget, opts SSHOptions) (*SSHClient, err
 
 var attemptedRE = regexp.MustCompile(`attempted methods \[([^\]]*)\]`)
 
-func classifyHandshakeError(err error, hk *hostKeyChecker, s *sshSettings, addr string) error {
+func classifyHandshakeError(err error, hk *hostKeyChecker, auth *authSetup, s *sshSettings, addr string) error {
 	var herr *HostKeyError
 	if errors.As(err, &herr) {
 		return herr
@@ -166,8 +170,10 @@ func classifyHandshakeError(err error, hk *hostKeyChecker, s *sshSettings, addr 
 	if hk.err != nil {
 		return hk.err
 	}
-	if m := attemptedRE.FindStringSubmatch(err.Error()); m != nil || strings.Contains(err.Error(), "unable to authenticate") {
-		var methods []string
+	msg := err.Error()
+	if m := attemptedRE.FindStringSubmatch(msg); m != nil || strings.Contains(msg, "unable to authenticate") ||
+		strings.Contains(strings.ToLower(msg), "too many authentication failures") {
+		methods := auth.triedMethods()
 		if m != nil {
 			methods = strings.Fields(m[1])
 		}
