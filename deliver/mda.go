@@ -111,7 +111,7 @@ func (m *MDA) Begin(ctx context.Context, env Envelope) (Tx, error) {
 	cmd.Env = append(append(os.Environ(), m.opts.Env...), senderVar+"="+from)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return killGroup(cmd) }
-	cmd.WaitDelay = 5 * time.Second // a grandchild holding stderr open
+	cmd.WaitDelay = mdaWaitDelay
 	tx := &mdaTx{m: m, cmd: cmd, ctx: tctx, cancel: cancel}
 	cmd.Stderr = &tx.stderr
 	stdin, err := cmd.StdinPipe()
@@ -127,6 +127,10 @@ func (m *MDA) Begin(ctx context.Context, env Envelope) (Tx, error) {
 	tx.w = getWriter(stdin)
 	return tx, nil
 }
+
+// mdaWaitDelay is how long Commit waits, once the MDA has exited, for
+// processes it left behind to close standard error (a variable for tests).
+var mdaWaitDelay = 5 * time.Second
 
 // killGroup sends SIGKILL to the command's whole process group.
 func killGroup(cmd *exec.Cmd) error {
@@ -195,6 +199,10 @@ func (tx *mdaTx) Commit() error {
 // waitError turns Wait's result into nil or an *MDAError.
 func (tx *mdaTx) waitError(err error) error {
 	if err == nil {
+		return nil
+	}
+	if errors.Is(err, exec.ErrWaitDelay) && tx.cmd.ProcessState != nil && tx.cmd.ProcessState.Success() {
+		// The MDA succeeded; something it started still holds stderr.
 		return nil
 	}
 	var ee *exec.ExitError

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -218,5 +219,28 @@ func TestMDAWriteAfterExit(t *testing.T) {
 	cerr := tx.Commit()
 	if werr == nil && cerr == nil {
 		t.Error("an MDA that read nothing of a 2 MiB message committed")
+	}
+}
+
+// TestMDALeftoverChild: an MDA that exits 0 but leaves a background process
+// holding stderr has delivered; Commit must not wait for that process nor
+// report a failure (which would fetch the message again at every poll).
+func TestMDALeftoverChild(t *testing.T) {
+	old := mdaWaitDelay
+	mdaWaitDelay = 100 * time.Millisecond
+	defer func() { mdaWaitDelay = old }()
+	m, err := NewMDA(`cat >/dev/null; sleep 30 & echo $$`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := m.Begin(context.Background(), Envelope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sleep stays in the MDA's process group: end it with the test.
+	pid := tx.(*mdaTx).cmd.Process.Pid
+	defer syscall.Kill(-pid, syscall.SIGKILL)
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
 	}
 }
