@@ -48,6 +48,8 @@ type HostKeyError struct {
 	KnownHostsFile string // file that would record the key (unknown) or holds the old key (changed)
 	Line           int    // line of the old key (changed, revoked)
 	Err            error
+
+	hint string // the ssh command that verifies and records the key
 }
 
 func (e *HostKeyError) Error() string {
@@ -69,6 +71,9 @@ func (e *HostKeyError) Error() string {
 }
 
 func (e *HostKeyError) sshCommand() string {
+	if e.hint != "" {
+		return e.hint
+	}
 	host := e.Host
 	if h, _, ok := strings.Cut(strings.TrimPrefix(host, "["), "]:"); ok {
 		host = h

@@ -54,9 +54,11 @@ func (h *hostKeyChecker) recordFile() string {
 	return ""
 }
 
-// knownAlgorithms returns the host key algorithms of the keys known for the
-// host, so that the server is asked for a key type we can verify (as ssh
-// does) instead of its preferred one. Nil means no key is known.
+// knownAlgorithms returns the host key algorithm preference for the
+// handshake: the algorithms of the keys known for the host first, so that
+// the server shows a key we can verify instead of its preferred one (as ssh
+// does), then the other supported ones. Nil (the library default) when no
+// key is known.
 func (h *hostKeyChecker) knownAlgorithms() []string {
 	_, probe, _ := ed25519.GenerateKey(nil)
 	signer, err := ssh.NewSignerFromKey(probe)
@@ -76,14 +78,19 @@ func (h *hostKeyChecker) knownAlgorithms() []string {
 			}
 		}
 	}
+	supported := ssh.SupportedAlgorithms().HostKeys
 	for _, k := range ke.Want {
-		switch t := k.Key.Type(); t {
-		case ssh.KeyAlgoRSA:
+		switch t := k.Key.Type(); {
+		case t == ssh.KeyAlgoRSA:
 			add(ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA)
-		default:
+		case contains(supported, t):
 			add(t)
 		}
 	}
+	if len(algos) == 0 {
+		return nil
+	}
+	add(supported...)
 	return algos
 }
 
@@ -118,6 +125,7 @@ func (h *hostKeyChecker) callback(_ string, remote net.Addr, key ssh.PublicKey) 
 		KeyType:        key.Type(),
 		KnownHostsFile: h.recordFile(),
 		Err:            err,
+		hint:           h.sshCommand(),
 	}
 	var ke *knownhosts.KeyError
 	var re *knownhosts.RevokedError
@@ -173,6 +181,26 @@ func (h *hostKeyChecker) record(herr *HostKeyError, key ssh.PublicKey) error {
 	h.logger.Info("ssh: permanently added host key to known_hosts",
 		"host", herr.Host, "type", herr.KeyType, "fingerprint", herr.Fingerprint, "file", file)
 	return nil
+}
+
+// sshCommand returns the ssh command line that reaches the same host under
+// the same known_hosts name: the target as given (ssh applies the same
+// config file) plus the -o options that matter.
+func (h *hostKeyChecker) sshCommand() string {
+	t := h.s.target
+	cmd := "ssh "
+	if t.Port != 0 && t.Port != 22 {
+		cmd += fmt.Sprintf("-p %d ", t.Port)
+	}
+	for _, k := range []string{"HostName", "Port", "HostKeyAlias", "UserKnownHostsFile"} {
+		if v, ok := t.Options[k]; ok {
+			cmd += fmt.Sprintf("-o %s=%s ", k, v)
+		}
+	}
+	if t.User != "" {
+		cmd += t.User + "@"
+	}
+	return cmd + t.Host
 }
 
 func endsWithNewline(file string) bool {

@@ -1,11 +1,16 @@
 package transport
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -577,5 +582,66 @@ func TestDialContextLoopbackEcho(t *testing.T) {
 		t.Error("non-loopback forward was allowed")
 	} else if !strings.Contains(err.Error(), "192.0.2.1:110") {
 		t.Errorf("error %q does not name the target", err)
+	}
+}
+
+// A server with several host keys must be asked for the type known_hosts
+// has; x/crypto/ssh would otherwise prefer ECDSA and see a "changed" key.
+func TestDialSSHPrefersKnownHostKeyType(t *testing.T) {
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecSigner, err := ssh.NewSignerFromKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, func(o *sshtest.ServerOptions) { o.ExtraHostKeys = []ssh.Signer{ecSigner} })
+	r.trust(t) // records the ed25519 key only
+	c, err := DialSSH(context.Background(), r.target(), r.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
+
+func TestDialSSHUnparsableConfig(t *testing.T) {
+	r := newRig(t, nil)
+	r.trust(t)
+	writeFile(t, filepath.Join(r.home, ".ssh", "config"), []byte("Match exec \"true\"\n  User bob\n"))
+	if _, err := DialSSH(context.Background(), r.target(), r.opts()); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("err = %v, want ErrUnsupported", err)
+	}
+}
+
+func TestDialForward(t *testing.T) {
+	r := newRig(t, nil)
+	r.trust(t)
+	f, err := ParseSSHForward(fmt.Sprintf("ssh -C -f -p %d -i %s alice@127.0.0.1 -L 11110:popserver:110 sleep 5", r.srv.Port(), r.keyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Matches("localhost", 11110) {
+		t.Fatal("forward does not match localhost:11110")
+	}
+	var logs bytes.Buffer
+	opts := r.opts()
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	conn, err := DialForward(context.Background(), f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || line != "+OK hello from popserver:110\r\n" {
+		t.Errorf("greeting %q, %v", line, err)
+	}
+	if err := conn.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if !strings.Contains(logs.String(), "compression") {
+		t.Errorf("no debug note about -C in the log:\n%s", logs.String())
+	}
+	if r.srv.ForwardCount() != 1 {
+		t.Errorf("ForwardCount = %d", r.srv.ForwardCount())
 	}
 }

@@ -17,8 +17,9 @@ import (
 
 // sshSettings is an SSHTarget after ~/.ssh/config and defaults are applied.
 type sshSettings struct {
-	alias          string // the host as the user wrote it
-	hostName       string // what is dialled
+	target         SSHTarget // as given, before the config
+	alias          string    // the host as the user wrote it
+	hostName       string    // what is dialled
 	port           int
 	user           string
 	identityFiles  []string
@@ -67,7 +68,8 @@ func loadSSHConfig(file string) (*ssh_config.Config, error) {
 	}
 	cfg, err := ssh_config.Decode(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("ssh config %s: %w", file, err)
+		// e.g. Match exec: ssh would read this file differently.
+		return nil, fmt.Errorf("ssh config %s: %w: %w", file, ErrUnsupported, err)
 	}
 	return cfg, nil
 }
@@ -104,7 +106,7 @@ func resolveSSH(t SSHTarget, cfg *ssh_config.Config, home, localUser string) (*s
 		return def
 	}
 
-	s := &sshSettings{alias: t.Host}
+	s := &sshSettings{target: t, alias: t.Host}
 	s.hostName = t.Host
 	if hn := get("HostName"); hn != "" {
 		s.hostName = strings.ReplaceAll(strings.ReplaceAll(hn, "%h", t.Host), "%%", "%")

@@ -24,6 +24,9 @@ type ServerOptions struct {
 	AuthorizedKeys map[string][]ssh.PublicKey
 	// HostKey is the server's host key; nil generates an ed25519 key.
 	HostKey ssh.Signer
+	// ExtraHostKeys are further host keys of other types, offered when
+	// the client prefers their algorithm.
+	ExtraHostKeys []ssh.Signer
 	// Forward, if set, connects direct-tcpip channels instead of net.Dial.
 	// Without it only loopback targets are dialled.
 	Forward func(host string, port int) (net.Conn, error)
@@ -77,6 +80,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	}
 	if len(opts.AuthorizedKeys) > 0 {
 		cfg.PublicKeyCallback = s.checkKey
+	}
+	for _, k := range opts.ExtraHostKeys {
+		cfg.AddHostKey(k)
 	}
 	cfg.AddHostKey(hostKey)
 	s.config = cfg
