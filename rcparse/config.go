@@ -53,6 +53,16 @@ type Server struct {
 	// Extensions (gofetchmail only).
 	SSHTunnel *string `json:"sshtunnel,omitempty"` // "[user@]host[:port]"
 
+	// IdleTimeout is fetchmail 6.5's "idletimeout N": re-issue IDLE after N
+	// seconds (0 = the built-in default).
+	IdleTimeout int `json:"idletimeout,omitempty"`
+
+	// SDPS is set by "proto sdps" (POP3 with Demon SDPS; dumped as POP3).
+	SDPS bool `json:"-"`
+
+	// CheckAlias is the "checkalias" multidrop option (not in the dump).
+	CheckAlias bool `json:"-"`
+
 	// Line is the rc line where the entry starts (not part of the dump).
 	Line int `json:"-"`
 }
@@ -63,6 +73,8 @@ type LocalName struct {
 	Remote   string // set for a mapping "remote=local"
 	Local    string
 	Wildcard bool
+	// Pair is set for a "remote=local" mapping, even when Remote is empty.
+	Pair bool
 }
 
 // User is one user entry of a server.
@@ -111,7 +123,21 @@ type User struct {
 	Antispam       []int       `json:"antispam"`
 	Mailboxes      []string    `json:"mailboxes"` // the "folder" list
 
+	// ExpungeSet tells an explicit "expunge 0" from no expunge option.
+	ExpungeSet bool `json:"-"`
+
+	// Newer fetchmail keywords: 6.5 "forceidle", 7.0 "passwordfile" and
+	// "passwordfd".
+	Forceidle    bool    `json:"forceidle,omitempty"`
+	Passwordfile *string `json:"passwordfile,omitempty"`
+	Passwordfd   *int    `json:"passwordfd,omitempty"`
+
 	// Extensions (gofetchmail only).
-	Maildir *string `json:"maildir,omitempty"`
-	Mbox    *string `json:"mbox,omitempty"`
+	Maildir      *string `json:"maildir,omitempty"`
+	Mbox         *string `json:"mbox,omitempty"`
+	Tokencommand *string `json:"tokencommand,omitempty"` // OAuth2 token helper command
+
+	// Line is the rc line where the user description starts (not part of
+	// the dump).
+	Line int `json:"-"`
 }

@@ -1,0 +1,37 @@
+package rcparse
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// CheckPermissions applies fetchmail's prc_filecheck to an rc file: it
+// must be a regular file, have no group or other access beyond group
+// execute (fetchmail tests S_IRGRP|S_IWGRP|S_IROTH|S_IWOTH|S_IXOTH) and
+// be owned by the effective user. "-" (standard input), /dev/null and
+// missing files pass. Violations give a *PermissionError.
+func CheckPermissions(path string) error {
+	if path == "-" || path == "/dev/null" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("rcparse: stat %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return &PermissionError{Path: path, Msg: fmt.Sprintf("File %s must be a regular file.", path)}
+	}
+	if st.Mode().Perm()&0o067 != 0 {
+		return &PermissionError{Path: path, Msg: fmt.Sprintf("File %s must have no more than -rwx------ (0700) permissions.", path)}
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
+		return &PermissionError{Path: path, Msg: fmt.Sprintf("File %s must be owned by you.", path)}
+	}
+	return nil
+}
