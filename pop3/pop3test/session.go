@@ -20,7 +20,8 @@ var stampSeq atomic.Int64
 // session is one client connection.
 type session struct {
 	s    *Server
-	conn net.Conn
+	raw  net.Conn // the accepted connection
+	conn net.Conn // raw, or the TLS connection after STLS
 	br   *bufio.Reader
 	bw   *bufio.Writer
 
@@ -32,13 +33,15 @@ type session struct {
 }
 
 func newSession(s *Server, conn net.Conn) *session {
-	return &session{s: s, conn: conn, br: bufio.NewReader(conn), bw: bufio.NewWriter(conn)}
+	return &session{s: s, raw: conn, conn: conn, br: bufio.NewReader(conn), bw: bufio.NewWriter(conn)}
 }
 
 // end closes the connection and, if QUIT did not, unlocks the mailbox
 // without deleting anything.
 func (ss *session) end() {
-	ss.conn.Close()
+	// Closing the raw connection skips TLS close_notify, which would block
+	// on a synchronous transport such as net.Pipe.
+	ss.raw.Close()
 	if ss.msgs != nil {
 		ss.s.mbox.close(nil)
 		ss.msgs = nil
