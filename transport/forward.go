@@ -84,7 +84,9 @@ func (p *sshArgParser) parse(args []string) error {
 		i++
 		if a == "--" {
 			if p.host == "" && i < len(args) {
-				p.host = args[i]
+				if err := p.destination(args[i]); err != nil {
+					return err
+				}
 				i++
 			}
 			p.f.Command = args[i:]
@@ -95,7 +97,9 @@ func (p *sshArgParser) parse(args []string) error {
 				p.f.Command = args[i-1:]
 				break
 			}
-			p.host = a
+			if err := p.destination(a); err != nil {
+				return err
+			}
 			continue
 		}
 		// A group of option letters, e.g. -fN or -p2222.
@@ -131,17 +135,7 @@ func (p *sshArgParser) parse(args []string) error {
 	if !p.haveL {
 		return notFwd("no -L forward")
 	}
-	t, err := parseSSHDestination(p.host)
-	if err != nil {
-		return err
-	}
-	if p.user != "" && t.User == "" {
-		// ssh: user@host wins over -l.
-		t.User = p.user
-	}
-	if p.port != 0 && t.Port == 0 {
-		t.Port = p.port
-	}
+	t := SSHTarget{User: p.user, Host: p.host, Port: p.port}
 	t.IdentityFiles = p.idents
 	t.Options = p.options
 	p.f.Target = t
@@ -165,16 +159,37 @@ var rejectedOptions = map[string]bool{
 	"controlpath": true, "tunnel": true, "localcommand": true,
 }
 
+// destination records the host argument. As in ssh, the first user and
+// port given win, whether from -l/-p or from user@host and ssh://host:port.
+func (p *sshArgParser) destination(arg string) error {
+	t, err := parseSSHDestination(arg)
+	if err != nil {
+		return err
+	}
+	p.host = t.Host
+	if p.user == "" {
+		p.user = t.User
+	}
+	if p.port == 0 {
+		p.port = t.Port
+	}
+	return nil
+}
+
 func (p *sshArgParser) option(c byte, val string) error {
 	switch c {
 	case 'l':
-		p.user = val
+		if p.user == "" {
+			p.user = val
+		}
 	case 'p':
 		n, err := strconv.Atoi(val)
 		if err != nil || n <= 0 || n > 65535 {
 			return notFwd("bad port %q", val)
 		}
-		p.port = n
+		if p.port == 0 {
+			p.port = n
+		}
 	case 'i':
 		p.idents = append(p.idents, val)
 	case 'o':
@@ -184,6 +199,21 @@ func (p *sshArgParser) option(c byte, val string) error {
 		}
 		if rejectedOptions[strings.ToLower(k)] {
 			return notFwd("-o %s is not supported", k)
+		}
+		// -o User and -o Port share first-wins with -l, -p and user@host.
+		switch k {
+		case "User":
+			if p.user == "" {
+				p.user = v
+			}
+		case "Port":
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 || n > 65535 {
+				return notFwd("bad port %q", v)
+			}
+			if p.port == 0 {
+				p.port = n
+			}
 		}
 		p.setOption(k, v)
 	case 'L':

@@ -36,8 +36,8 @@ func TestParseSSHForward(t *testing.T) {
 			},
 		},
 		{
-			// user@host wins over -l; options after the host; IPv6 target in brackets.
-			cmd: "ssh -l ignored alice@gw -4 -q -T -L '[::1]:995:[2001:db8::1]:995' -n -v",
+			// The first user wins (user@host before -l); options after the host; IPv6 in brackets.
+			cmd: "ssh alice@gw -l ignored -4 -q -T -L '[::1]:995:[2001:db8::1]:995' -n -v",
 			want: Forward{
 				Target:   SSHTarget{User: "alice", Host: "gw"},
 				BindAddr: "::1", LocalPort: 995, RemoteHost: "2001:db8::1", RemotePort: 995,
@@ -46,8 +46,16 @@ func TestParseSSHForward(t *testing.T) {
 		{
 			cmd: "ssh -x -a -A -g -k -6 -o Port=2022 ssh://carol@[2001:db8::5]:2200 -L '*:11110:mail:110'",
 			want: Forward{
-				Target:   SSHTarget{User: "carol", Host: "2001:db8::5", Port: 2200, Options: map[string]string{"Port": "2022"}},
+				Target:   SSHTarget{User: "carol", Host: "2001:db8::5", Port: 2022, Options: map[string]string{"Port": "2022"}},
 				BindAddr: "*", LocalPort: 11110, RemoteHost: "mail", RemotePort: 110,
+			},
+		},
+		{
+			// -l and -p before the destination win over user@ and the URI port.
+			cmd: "ssh -l bob -p 2022 ssh://alice@gw:2200 -L 1:b:2",
+			want: Forward{
+				Target:    SSHTarget{User: "bob", Host: "gw", Port: 2022},
+				LocalPort: 1, RemoteHost: "b", RemotePort: 2,
 			},
 		},
 		{

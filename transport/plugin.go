@@ -56,6 +56,7 @@ func DialCommand(ctx context.Context, cmd string) (net.Conn, error) {
 	tail := &tailBuffer{max: 2048}
 	c.Stdin, c.Stdout = theirs, theirs
 	c.Stderr = io.MultiWriter(os.Stderr, tail)
+	c.WaitDelay = time.Second // children of the plugin may hold stderr open
 	if err := c.Start(); err != nil {
 		ours.Close()
 		return nil, &CommandError{Cmd: cmd, ExitCode: -1, Err: err}

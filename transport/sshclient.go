@@ -64,8 +64,12 @@ var compressionOnce sync.Once
 // *AuthError when every authentication method failed, an error wrapping
 // ErrUnsupported for ssh config settings the client cannot honour
 // (ProxyJump, ProxyCommand), and otherwise a wrapped dial or handshake error
-// (context.DeadlineExceeded on timeout).
+// (context.DeadlineExceeded on timeout). ctx bounds the connect and
+// handshake only; the returned client lives until Close.
 func DialSSH(ctx context.Context, t SSHTarget, opts SSHOptions) (*SSHClient, error) {
+	if t.Host == "" {
+		return nil, errors.New("ssh: no host given")
+	}
 	if err := opts.fillDefaults(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,83 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestParseSSHForwardAgainstOpenSSH compares ParseSSHForward with what the
+// installed ssh client makes of the same arguments (`ssh -G` prints the
+// resolved settings without connecting). Skipped without ssh.
+func TestParseSSHForwardAgainstOpenSSH(t *testing.T) {
+	sshPath, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Skip("no ssh client installed")
+	}
+	home := t.TempDir()
+	for _, cmd := range []string{
+		"ssh -C -f msingh@popserver -L 11110:popserver:110 sleep 5",
+		"ssh -fN -l bob -p 2222 -L 127.0.0.1:1110:localhost:110 mail.example.org",
+		"ssh -l bob alice@gw -L 1:b:2",
+		"ssh alice@gw -l bob -p 2 -o Port=3 -L 1:b:2",
+		"ssh -o Port=3 -o User=carol -p 2 gw -l bob -L 1:b:2",
+		"ssh -oUser=carol dave@gw -L 1:b:2",
+		"ssh -Cf -o 'StrictHostKeyChecking accept-new' -p2200 host -L11110:pop:110 'sleep 5'",
+		"ssh gw -p 2200 -4 -q -T -L '[::1]:995:[2001:db8::1]:995' -n",
+		"ssh -p 2022 ssh://alice@gw:2200 -L 1:b:2",
+		"ssh ssh://alice@gw:2200 -p 2022 -L 1:b:2",
+		"ssh -L 11110:popserver:110 -fNq user@popserver",
+	} {
+		f, err := ParseSSHForward(cmd)
+		if err != nil {
+			t.Errorf("ParseSSHForward(%q): %v", cmd, err)
+			continue
+		}
+		words, _ := splitShellWords(cmd)
+		args := append([]string{"-G", "-F", "/dev/null"}, words[1:]...)
+		c := exec.Command(sshPath, args...)
+		c.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "USER=localuser", "LOGNAME=localuser"}
+		out, err := c.Output()
+		if err != nil {
+			t.Errorf("ssh %q: %v", args, err)
+			continue
+		}
+		got := map[string]string{}
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		for sc.Scan() {
+			k, v, _ := strings.Cut(sc.Text(), " ")
+			got[k] = v
+		}
+		want := map[string]string{
+			"hostname":     f.Target.Host,
+			"port":         strconv.Itoa(f.Target.Port),
+			"localforward": fmt.Sprintf("%s [%s]:%d", bindPort(f), f.RemoteHost, f.RemotePort),
+			"compression":  map[bool]string{true: "yes", false: "no"}[f.Compression],
+		}
+		if f.Target.Port == 0 {
+			want["port"] = "22"
+		}
+		if f.Target.User != "" {
+			want["user"] = f.Target.User
+		}
+		if v, ok := f.Target.Options["StrictHostKeyChecking"]; ok {
+			want["stricthostkeychecking"] = v
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%q: ssh -G says %s %q, ParseSSHForward %q", cmd, k, got[k], v)
+			}
+		}
+	}
+}
+
+func bindPort(f *Forward) string {
+	if f.BindAddr == "" {
+		return strconv.Itoa(f.LocalPort)
+	}
+	return fmt.Sprintf("[%s]:%d", f.BindAddr, f.LocalPort)
+}
