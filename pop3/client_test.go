@@ -573,3 +573,47 @@ func TestPipelinedServer(t *testing.T) {
 		t.Errorf("pipelined replies:\n%s", got)
 	}
 }
+
+func TestReaderCloseContinuesSession(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(t, pop3test.NewMailbox(user, pass, fixtures...), nil)
+	c := connect(t, s, "pipe", nil)
+	login(t, c)
+	r, err := c.Retr(ctx, 6) // the 1 MB line
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Retr(ctx, 1); !errors.Is(err, pop3.ErrBusy) {
+		t.Errorf("RETR with a reader open = %v, want ErrBusy", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if r.Bytes() != 10 {
+		t.Errorf("Bytes() = %d, want 10", r.Bytes())
+	}
+	if u, err := c.UIDLOne(ctx, 7); err != nil || u != "empty-body" {
+		t.Errorf("UIDL after Close = %q, %v", u, err)
+	}
+}
+
+func TestCommandInjectionRefused(t *testing.T) {
+	ctx := context.Background()
+	mb := pop3test.NewMailbox(user, pass, fixtures[0])
+	s := newServer(t, mb, nil)
+	c := connect(t, s, "pipe", nil)
+	if err := c.User(ctx, user+"\r\nQUIT"); err == nil {
+		t.Fatal("USER with CRLF in the name was sent")
+	}
+	login(t, c) // nothing was sent: the session goes on
+	if _, err := c.Cmd(ctx, "DELE 1\r\nQUIT"); err == nil {
+		t.Fatal("Cmd with CRLF was sent")
+	}
+	if n, _, err := c.Stat(ctx); err != nil || n != 1 {
+		t.Errorf("STAT = %d, %v", n, err)
+	}
+}

@@ -14,7 +14,9 @@
 // session and no per-line allocation, so a message of any size and lines
 // of any length cost bounded memory. A server that sends forever is not
 // bounded by this package: the caller caps the size it is willing to read
-// (for example with io.LimitReader, using the size from List).
+// (for example with io.LimitReader, using the size from List). Listing
+// lines (UIDL, LIST, CAPA) are limited to 64 KiB each, their number is
+// not limited.
 //
 // Every call takes a context.Context. Cancellation and Options.Timeout are
 // enforced by closing the connection, never with SetDeadline, because an

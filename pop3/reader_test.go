@@ -120,6 +120,34 @@ func TestMessageReaderLongLine(t *testing.T) {
 	}
 }
 
+// TestMessageReaderBoundedMemory: decoding never allocates, however long
+// the lines, so memory is the one fixed buffer.
+func TestMessageReaderBoundedMemory(t *testing.T) {
+	line := bytes.Repeat([]byte("x"), 1<<20)
+	in := append(append(append([]byte{}, line...), "\r\n."...), line...)
+	in = append(in, "\r\n.\r\n"...)
+	src := bytes.NewReader(in)
+	br := bufio.NewReaderSize(src, bufSize)
+	p := make([]byte, 4096)
+	allocs := testing.AllocsPerRun(3, func() {
+		src.Reset(in)
+		br.Reset(src)
+		m := newMessageReader(br)
+		for {
+			if _, err := m.Read(p); err != nil {
+				if err != io.EOF {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+	})
+	// One allocation is the MessageReader itself.
+	if allocs > 1 {
+		t.Errorf("decoding 2 MiB lines: %v allocations per message, want at most 1", allocs)
+	}
+}
+
 func TestMessageReaderCloseDrains(t *testing.T) {
 	br := bufio.NewReaderSize(strings.NewReader("a\r\nb\r\n.\r\nNEXT\r\n"), 16)
 	m := newMessageReader(br)
