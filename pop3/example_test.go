@@ -17,7 +17,7 @@ import (
 // does, against the in-process fake server.
 func Example() {
 	mbox := pop3test.NewMailbox("alice", "secret",
-		pop3test.Message{UID: "m1", Data: []byte("Subject: hello\n\n..a stuffed dot\n")})
+		pop3test.Message{UID: "m1", Data: []byte("Subject: hello\n\n.a line starting with a dot\n")})
 	srv, err := pop3test.NewServer(mbox, nil)
 	if err != nil {
 		log.Fatal(err)
@@ -70,6 +70,6 @@ func Example() {
 	// Output:
 	// Subject: hello
 	//
-	// .a stuffed dot
+	// .a line starting with a dot
 	// left on server: 0
 }
