@@ -47,6 +47,7 @@ type Client struct {
 	reader *MessageReader // open Retr/Top reader, nil when idle
 	stamp  string         // APOP timestamp from the greeting
 	inAuth bool           // a SASL exchange is in progress: mask what is sent
+	secret string         // password being sent, masked in replies
 }
 
 // NewClient returns a Client speaking POP3 over conn. It does no I/O;

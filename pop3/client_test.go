@@ -617,3 +617,26 @@ func TestCommandInjectionRefused(t *testing.T) {
 		t.Errorf("STAT = %d, %v", n, err)
 	}
 }
+
+func TestEchoedPasswordMasked(t *testing.T) {
+	s := newServer(t, pop3test.NewMailbox(user, pass), &pop3test.ServerOptions{
+		Hook: func(cmd string) (string, bool) {
+			if strings.HasPrefix(cmd, "PASS ") {
+				return "-ERR [AUTH] bad password " + strings.TrimPrefix(cmd, "PASS "), true
+			}
+			return "", false
+		},
+	})
+	var traced []string
+	c := connect(t, s, "pipe", &pop3.Options{Timeout: generous, Trace: func(dir byte, line string) {
+		traced = append(traced, line)
+	}})
+	err := c.Pass(context.Background(), pass)
+	all := strings.Join(traced, "\n")
+	if err == nil || strings.Contains(err.Error(), pass) || strings.Contains(all, pass) {
+		t.Errorf("echoed password leaked: err %v, trace:\n%s", err, all)
+	}
+	if !pop3.IsAuthError(err) {
+		t.Errorf("err %v is not an auth error", err)
+	}
+}

@@ -41,7 +41,7 @@ func (c *Client) readLine(cmd string) ([]byte, error) {
 	}
 	line = trimEOL(line)
 	if c.trace != nil {
-		c.trace('<', string(line))
+		c.trace('<', c.scrub(string(line)))
 	}
 	return line, nil
 }
@@ -61,7 +61,7 @@ func (c *Client) status(cmd string, allowCont bool) (reply, error) {
 		return reply{}, c.fail(cmd, &ProtocolError{Msg: "unexpected continuation reply " + quote(line)})
 	}
 	if !r.ok && !r.cont {
-		return r, &Error{Command: cmd, Code: r.code, Text: r.text}
+		return r, &Error{Command: cmd, Code: r.code, Text: c.scrub(r.text)}
 	}
 	return r, nil
 }
@@ -141,6 +141,22 @@ func verb(line string) string {
 		line = line[:i]
 	}
 	return strings.ToUpper(line)
+}
+
+// withSecret runs fn with secret masked in replies: a server that echoes
+// the password in its answer must not get it into a trace or an error.
+func (c *Client) withSecret(secret string, fn func() error) error {
+	c.secret = secret
+	defer func() { c.secret = "" }()
+	return fn()
+}
+
+// scrub masks the current secret in server text.
+func (c *Client) scrub(s string) string {
+	if c.secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.secret, "*****")
 }
 
 // mask hides the secret part of a command line for the trace.

@@ -51,8 +51,10 @@ func (c *Client) User(ctx context.Context, name string) error {
 
 // Pass sends PASS pw. The password appears in no trace and no error.
 func (c *Client) Pass(ctx context.Context, pw string) error {
-	_, err := c.simple(ctx, "PASS", "PASS "+pw, "PASS *****")
-	return err
+	return c.withSecret(pw, func() error {
+		_, err := c.simple(ctx, "PASS", "PASS "+pw, "PASS *****")
+		return err
+	})
 }
 
 // APOP logs in with the APOP command: the digest is the hex MD5 of the
@@ -64,8 +66,10 @@ func (c *Client) APOP(ctx context.Context, name, pw string) error {
 	}
 	sum := md5.Sum([]byte(c.stamp + pw))
 	line := "APOP " + name + " " + hex.EncodeToString(sum[:])
-	_, err := c.simple(ctx, "APOP", line, "APOP "+name+" *****")
-	return err
+	return c.withSecret(pw, func() error {
+		_, err := c.simple(ctx, "APOP", line, "APOP "+name+" *****")
+		return err
+	})
 }
 
 // Stat returns the number of messages and their total size in octets.
