@@ -85,6 +85,8 @@ func TestDialCommandCat(t *testing.T) {
 }
 
 func TestDialCommandFailure(t *testing.T) {
+	pluginStderr = io.Discard
+	defer func() { pluginStderr = os.Stderr }()
 	var cerr *CommandError
 	if _, err := DialCommand(context.Background(), "/nonexistent/plugin %h"); !errors.As(err, &cerr) {
 		t.Errorf("missing program: err = %v, want *CommandError", err)

@@ -32,7 +32,7 @@ func (f *Forward) RemoteAddr() string {
 const (
 	sshFlagLetters    = "46CfNqTnvxaAgkKtXYy"
 	sshIgnoredArgOpts = "cmeEBPb"
-	sshValueOpts      = "lpioL"
+	sshValueOpts      = "lpioLJ"
 )
 
 // ParseSSHForward recognises a preconnect command of the form
@@ -41,9 +41,9 @@ const (
 //
 // Options may appear before and after the host, combined (-fN, -Cf) or with
 // attached values (-p2222, -oKey=Value). Supported options are -l, -p, -i,
-// -o and -L plus the flags -4 -6 -C -f -N -q -T -n -v -x -a -A -g -k -K -t
+// -o, -J and -L plus the flags -4 -6 -C -f -N -q -T -n -v -x -a -A -g -k -K -t
 // -X -Y -y; -c -m -e -E -B -P -b take a value that is ignored. Anything else
-// (other commands, shell operators, several -L, -R, -D, -W, -J, -F, unknown
+// (other commands, shell operators, several -L, -R, -D, -W, -F, unknown
 // options) returns an error wrapping ErrNotSSHForward.
 func ParseSSHForward(cmd string) (*Forward, error) {
 	words, err := splitShellWords(cmd)
@@ -216,6 +216,8 @@ func (p *sshArgParser) option(c byte, val string) error {
 			}
 		}
 		p.setOption(k, v)
+	case 'J':
+		p.setOption("ProxyJump", val)
 	case 'L':
 		if p.haveL {
 			return notFwd("several -L forwards")

@@ -31,6 +31,7 @@ func TestParseSSHForwardAgainstOpenSSH(t *testing.T) {
 		"ssh -p 2022 ssh://alice@gw:2200 -L 1:b:2",
 		"ssh ssh://alice@gw:2200 -p 2022 -L 1:b:2",
 		"ssh -L 11110:popserver:110 -fNq user@popserver",
+		"ssh -J jumper@bastion:2200 -fN -L 11110:popserver:110 popserver",
 	} {
 		f, err := ParseSSHForward(cmd)
 		if err != nil {
@@ -64,8 +65,10 @@ func TestParseSSHForwardAgainstOpenSSH(t *testing.T) {
 		if f.Target.User != "" {
 			want["user"] = f.Target.User
 		}
-		if v, ok := f.Target.Options["StrictHostKeyChecking"]; ok {
-			want["stricthostkeychecking"] = v
+		for _, k := range []string{"StrictHostKeyChecking", "ProxyJump"} {
+			if v, ok := f.Target.Options[k]; ok {
+				want[strings.ToLower(k)] = v
+			}
 		}
 		for k, v := range want {
 			if got[k] != v {

@@ -51,6 +51,13 @@ func TestParseSSHForward(t *testing.T) {
 			},
 		},
 		{
+			cmd: "ssh -J jumper@bastion:2200 -fN -L 11110:popserver:110 popserver",
+			want: Forward{
+				Target:    SSHTarget{Host: "popserver", Options: map[string]string{"ProxyJump": "jumper@bastion:2200"}},
+				LocalPort: 11110, RemoteHost: "popserver", RemotePort: 110,
+			},
+		},
+		{
 			// -l and -p before the destination win over user@ and the URI port.
 			cmd: "ssh -l bob -p 2022 ssh://alice@gw:2200 -L 1:b:2",
 			want: Forward{
@@ -97,7 +104,6 @@ func TestParseSSHForwardRejects(t *testing.T) {
 		"ssh -f host -L 1:h:2 -R 3:h:4",               // -R
 		"ssh -f host -D 1080 -L 1:h:2",                // -D
 		"ssh -W h:110 host",                           // stdio forward (a plugin form)
-		"ssh -J jump host -L 1:h:2",                   // ProxyJump on the command line
 		"ssh -F /tmp/cfg host -L 1:h:2",               // other config file
 		"ssh -Z host -L 1:h:2",                        // unknown option
 		"ssh -fZ host -L 1:h:2",                       // unknown option in a group

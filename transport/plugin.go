@@ -20,6 +20,9 @@ import (
 // end of the socket is shut down, before killing it.
 const pluginExitGrace = 2 * time.Second
 
+// pluginStderr receives plugin commands' stderr (tests silence it).
+var pluginStderr io.Writer = os.Stderr
+
 // DialCommand starts a fetchmail `plugin` command and returns a connection
 // over its stdin and stdout. As in fetchmail, the command is split on
 // whitespace without any quoting (the caller has already substituted %h and
@@ -55,7 +58,7 @@ func DialCommand(ctx context.Context, cmd string) (net.Conn, error) {
 	c := exec.Command(args[0], args[1:]...)
 	tail := &tailBuffer{max: 2048}
 	c.Stdin, c.Stdout = theirs, theirs
-	c.Stderr = io.MultiWriter(os.Stderr, tail)
+	c.Stderr = io.MultiWriter(pluginStderr, tail)
 	c.WaitDelay = time.Second // children of the plugin may hold stderr open
 	if err := c.Start(); err != nil {
 		ours.Close()

@@ -372,7 +372,7 @@ Host *
 func TestDialSSHUnsupportedConfig(t *testing.T) {
 	r := newRig(t, nil)
 	tgt := r.target()
-	tgt.Options = map[string]string{"ProxyJump": "bastion"}
+	tgt.Options = map[string]string{"ProxyCommand": "nc %h %p"}
 	if _, err := DialSSH(context.Background(), tgt, r.opts()); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("err = %v, want ErrUnsupported", err)
 	}
@@ -643,5 +643,36 @@ func TestDialForward(t *testing.T) {
 	}
 	if r.srv.ForwardCount() != 1 {
 		t.Errorf("ForwardCount = %d", r.srv.ForwardCount())
+	}
+}
+
+func TestDialSSHProxyJump(t *testing.T) {
+	r := newRig(t, nil) // the target, serving popserver:110
+	jump, err := sshtest.NewServer(sshtest.ServerOptions{
+		AuthorizedKeys: map[string][]ssh.PublicKey{"jumper": {r.signer.PublicKey()}},
+	}) // forwards to loopback only, which is where the target listens
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jump.Close()
+	writeFile(t, filepath.Join(r.home, ".ssh", "known_hosts"),
+		[]byte(r.srv.KnownHostsLine("target")+"\n"+jump.KnownHostsLine()+"\n"))
+	writeFile(t, filepath.Join(r.home, ".ssh", "config"), []byte(fmt.Sprintf(
+		"Host target\n  HostName 127.0.0.1\n  Port %d\n  HostKeyAlias target\n  ProxyJump jumper@127.0.0.1:%d\n",
+		r.srv.Port(), jump.Port())))
+	c, err := DialSSH(context.Background(), SSHTarget{User: "alice", Host: "target"}, r.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, c)
+	if jump.ForwardCount() != 1 || r.srv.ForwardCount() != 1 {
+		t.Errorf("forwards: jump %d, target %d; want 1 and 1", jump.ForwardCount(), r.srv.ForwardCount())
+	}
+	c.Close()
+
+	// A loop (the jump host jumps through itself) is cut off.
+	writeFile(t, filepath.Join(r.home, ".ssh", "config"), []byte("Host *\n  ProxyJump loop\n"))
+	if _, err := DialSSH(context.Background(), SSHTarget{Host: "loop"}, r.opts()); err == nil || !strings.Contains(err.Error(), "hops") {
+		t.Errorf("loop: err = %v", err)
 	}
 }

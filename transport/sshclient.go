@@ -50,6 +50,7 @@ type SSHClient struct {
 	addr   string
 	user   string
 	logger *slog.Logger
+	jump   *SSHClient // the ProxyJump hop this connection runs through
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -63,10 +64,22 @@ var compressionOnce sync.Once
 // Errors: *HostKeyError when the host key is unknown or changed,
 // *AuthError when every authentication method failed, an error wrapping
 // ErrUnsupported for ssh config settings the client cannot honour
-// (ProxyJump, ProxyCommand), and otherwise a wrapped dial or handshake error
+// (ProxyCommand, Match exec), and otherwise a wrapped dial or handshake error
 // (context.DeadlineExceeded on timeout). ctx bounds the connect and
 // handshake only; the returned client lives until Close.
+//
+// ProxyJump (from the config or -o) is followed in-process: the client
+// connects to the jump host, opens a direct-tcpip channel to the target and
+// runs the SSH handshake over it, hop by hop.
 func DialSSH(ctx context.Context, t SSHTarget, opts SSHOptions) (*SSHClient, error) {
+	return dialSSH(ctx, t, opts, 0)
+}
+
+// maxJumpHops bounds ProxyJump chains (and loops such as "Host *" with a
+// ProxyJump).
+const maxJumpHops = 8
+
+func dialSSH(ctx context.Context, t SSHTarget, opts SSHOptions, depth int) (*SSHClient, error) {
 	if t.Host == "" {
 		return nil, errors.New("ssh: no host given")
 	}
@@ -116,12 +129,38 @@ func DialSSH(ctx context.Context, t SSHTarget, opts SSHOptions) (*SSHClient, err
 	addr := s.addr()
 	opts.Logger.Debug("ssh: connecting", "addr", addr, "user", s.user, "alias", s.alias)
 
+	var jump *SSHClient
+	if s.proxyJump != "" {
+		if depth >= maxJumpHops {
+			return nil, fmt.Errorf("ssh: ProxyJump chain to %s is longer than %d hops (a loop in the ssh config?)", t.Host, maxJumpHops)
+		}
+		jt, err := jumpTarget(s.proxyJump)
+		if err != nil {
+			return nil, fmt.Errorf("ssh: ProxyJump for %s: %w", t.Host, err)
+		}
+		opts.Logger.Debug("ssh: connecting through jump host", "jump", jt.String(), "target", addr)
+		if jump, err = dialSSH(ctx, jt, opts, depth+1); err != nil {
+			return nil, err
+		}
+	}
+
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(dctx, "tcp", addr)
+	var conn net.Conn
+	if jump != nil {
+		conn, err = jump.DialContext(dctx, "tcp", addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(dctx, "tcp", addr)
+		if err != nil {
+			err = fmt.Errorf("ssh: connect to %s: %w", addr, err)
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("ssh: connect to %s: %w", addr, err)
+		if jump != nil {
+			jump.Close()
+		}
+		return nil, err
 	}
 	// Deadlines may not reach every conn type, so the handshake is also
 	// bounded by closing the connection when dctx ends.
@@ -138,6 +177,9 @@ func DialSSH(ctx context.Context, t SSHTarget, opts SSHOptions) (*SSHClient, err
 	}
 	if err != nil {
 		conn.Close()
+		if jump != nil {
+			jump.Close()
+		}
 		switch {
 		case hk.err != nil:
 			return nil, hk.err
@@ -156,12 +198,27 @@ func DialSSH(ctx context.Context, t SSHTarget, opts SSHOptions) (*SSHClient, err
 		user:   s.user,
 		logger: opts.Logger,
 		done:   make(chan struct{}),
+		jump:   jump,
 	}
 	opts.Logger.Debug("ssh: authenticated", "addr", addr, "user", s.user, "server", string(sconn.ServerVersion()))
 	if s.aliveInterval > 0 {
 		c.StartKeepalive(s.aliveInterval, s.aliveCountMax)
 	}
 	return c, nil
+}
+
+// jumpTarget returns the hop nearest the target of a ProxyJump list
+// "[user@]host[:port],...": the last one, reached through the others.
+func jumpTarget(v string) (SSHTarget, error) {
+	hops := strings.Split(v, ",")
+	t, err := ParseSSHTunnelSpec(strings.TrimSpace(hops[len(hops)-1]))
+	if err != nil {
+		return t, err
+	}
+	if len(hops) > 1 {
+		t.Options = map[string]string{"ProxyJump": strings.Join(hops[:len(hops)-1], ",")}
+	}
+	return t, nil
 }
 
 var attemptedRE = regexp.MustCompile(`attempted methods \[([^\]]*)\]`)
@@ -230,6 +287,9 @@ func (c *SSHClient) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.done)
 		err = c.client.Close()
+		if c.jump != nil {
+			c.jump.Close()
+		}
 	})
 	return err
 }

@@ -38,6 +38,7 @@ type sshSettings struct {
 	compression    bool
 	aliveInterval  time.Duration
 	aliveCountMax  int
+	proxyJump      string   // ProxyJump hops, "" for a direct connection
 	unsupported    []string // options set that the client cannot honour
 }
 
@@ -214,10 +215,11 @@ func resolveSSH(t SSHTarget, cfg *ssh_config.Config, home, localUser string) (*s
 	s.batchMode = yes("BatchMode", false)
 	s.compression = yes("Compression", false)
 
-	for _, k := range []string{"ProxyJump", "ProxyCommand"} {
-		if v := get(k); v != "" && !strings.EqualFold(v, "none") {
-			s.unsupported = append(s.unsupported, k)
-		}
+	if v := get("ProxyJump"); v != "" && !strings.EqualFold(v, "none") {
+		s.proxyJump = v
+	}
+	if v := get("ProxyCommand"); v != "" && !strings.EqualFold(v, "none") {
+		s.unsupported = append(s.unsupported, "ProxyCommand")
 	}
 	return s, nil
 }
