@@ -72,8 +72,12 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 			if err != nil {
 				opts.Logger.Debug("ssh: agent keys unavailable", "err", err)
 			}
+			var allowed []ssh.PublicKey
+			if s.identitiesOnly {
+				allowed = identityPublicKeys(s, files)
+			}
 			for _, sg := range agentSigners {
-				if s.identitiesOnly && !hasKey(files, sg.PublicKey()) {
+				if s.identitiesOnly && !hasKey(allowed, sg.PublicKey()) {
 					continue
 				}
 				add(sg)
@@ -117,13 +121,31 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 	return a, nil
 }
 
-func hasKey(signers []ssh.Signer, k ssh.PublicKey) bool {
-	for _, sg := range signers {
-		if bytes.Equal(sg.PublicKey().Marshal(), k.Marshal()) {
+func hasKey(keys []ssh.PublicKey, k ssh.PublicKey) bool {
+	for _, x := range keys {
+		if bytes.Equal(x.Marshal(), k.Marshal()) {
 			return true
 		}
 	}
 	return false
+}
+
+// identityPublicKeys returns the public keys of the identity files: of the
+// loaded private keys, of FILE.pub, and of FILE itself when it is a public
+// key (IdentityFile may name the public half of a key held by the agent).
+func identityPublicKeys(s *sshSettings, loaded []ssh.Signer) []ssh.PublicKey {
+	var keys []ssh.PublicKey
+	for _, sg := range loaded {
+		keys = append(keys, sg.PublicKey())
+	}
+	for _, f := range s.identityFiles {
+		for _, name := range []string{f, f + ".pub"} {
+			if k := readPublicKey(name); k != nil {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
 }
 
 // dialAgent connects to the ssh-agent named by IdentityAgent or
@@ -185,6 +207,8 @@ func loadIdentities(s *sshSettings, prompt func(string) (string, error), logger 
 				continue
 			}
 			out = append(out, lk)
+		case readPublicKey(file) != nil:
+			logger.Debug("ssh: identity file is a public key; its private half must be in the agent", "file", file)
 		default:
 			logger.Warn("ssh: cannot parse identity file", "file", file, "err", err)
 		}

@@ -432,10 +432,26 @@ func TestDialSSHAgent(t *testing.T) {
 	}
 	c.Close()
 
-	// IdentityAgent none turns the agent off.
+	// IdentitiesOnly keeps only agent keys named by an IdentityFile, which
+	// may be the public half alone.
+	pub := writeFile(t, filepath.Join(r.home, "agentkey.pub"), ssh.MarshalAuthorizedKey(signer.PublicKey()))
 	tgt := r.target()
-	tgt.Options = map[string]string{"IdentityAgent": "none"}
+	tgt.IdentityFiles = []string{pub}
+	tgt.Options = map[string]string{"IdentitiesOnly": "yes"}
+	if c, err := DialSSH(context.Background(), tgt, r.opts()); err != nil {
+		t.Errorf("IdentitiesOnly with the agent key's .pub: %v", err)
+	} else {
+		c.Close()
+	}
+	tgt.IdentityFiles = nil
 	var aerr *AuthError
+	if _, err := DialSSH(context.Background(), tgt, r.opts()); !errors.As(err, &aerr) {
+		t.Errorf("IdentitiesOnly without a matching identity: err = %v, want *AuthError", err)
+	}
+
+	// IdentityAgent none turns the agent off.
+	tgt = r.target()
+	tgt.Options = map[string]string{"IdentityAgent": "none"}
 	if _, err := DialSSH(context.Background(), tgt, r.opts()); !errors.As(err, &aerr) {
 		t.Errorf("IdentityAgent none: err = %v, want *AuthError", err)
 	}
