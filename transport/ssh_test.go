@@ -558,6 +558,25 @@ func TestKeepalive(t *testing.T) {
 	c.StartKeepalive(10*time.Millisecond, 2)
 	time.Sleep(60 * time.Millisecond)
 	roundTrip(t, c) // answered keepalives keep the client open
+
+	hung := newRig(t, func(o *sshtest.ServerOptions) { o.StallGlobalRequests = true })
+	hung.trust(t)
+	c2, err := DialSSH(context.Background(), hung.target(), hung.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.StartKeepalive(10*time.Millisecond, 2)
+	done := make(chan struct{})
+	go func() { c2.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("client to a hung server was not closed by keepalive")
+	}
+	if _, err := c2.DialContext(context.Background(), "tcp", "popserver:110"); err == nil {
+		t.Error("channel opened on a closed client")
+	}
 }
 
 func TestDialContextLoopbackEcho(t *testing.T) {

@@ -33,6 +33,9 @@ type ServerOptions struct {
 	// Exec, if set, serves "exec" requests on session channels: it gets the
 	// channel as stdin/stdout and returns the exit status.
 	Exec func(user, command string, ch io.ReadWriteCloser) int
+	// StallGlobalRequests leaves global requests such as
+	// keepalive@openssh.com unanswered, like a hung server.
+	StallGlobalRequests bool
 	// Logf, if set, receives a line per notable event.
 	Logf func(format string, args ...any)
 }
@@ -192,7 +195,14 @@ func (s *Server) handle(c net.Conn) {
 	defer conn.Close()
 	s.logins.Add(1)
 	s.logf("sshtest: login %q from %s", conn.User(), conn.RemoteAddr())
-	go ssh.DiscardRequests(reqs) // keepalive@openssh.com gets a "failure" reply, as from OpenSSH
+	if s.opts.StallGlobalRequests {
+		go func() {
+			for range reqs {
+			}
+		}()
+	} else {
+		go ssh.DiscardRequests(reqs) // keepalive@openssh.com gets a "failure" reply, as from OpenSSH
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for nc := range chans {
