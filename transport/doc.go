@@ -14,12 +14,18 @@
 //	preconnect "ssh -C -f user@popserver -L 11110:popserver:110 sleep 5"
 //
 // and Forward.Matches tells whether a poll of localhost:11110 is the local end
-// of that forward, so the caller can replace the ssh process by DialSSH plus a
-// direct-tcpip channel to popserver:110.
+// of that forward, so the caller can replace the ssh process by DialForward:
+// DialSSH plus a direct-tcpip channel to popserver:110. Commands it does not
+// recognise return ErrNotSSHForward and should run through RunShell as
+// fetchmail would.
 //
 // SSH settings are resolved the way OpenSSH resolves them: command-line
-// options first, then ~/.ssh/config (HostName, User, Port, IdentityFile,
-// UserKnownHostsFile, StrictHostKeyChecking, HostKeyAlias, ConnectTimeout).
+// options first (the first -l/-p/user@ given wins), then ~/.ssh/config
+// (HostName, User, Port, IdentityFile, IdentitiesOnly, IdentityAgent,
+// UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking,
+// HostKeyAlias, ConnectTimeout, ServerAliveInterval, ProxyJump, BatchMode,
+// PasswordAuthentication). ProxyJump is followed in-process; ProxyCommand
+// and unparsable configs (Match exec) give an error wrapping ErrUnsupported.
 // Host keys are checked against known_hosts; unknown and changed keys are
 // refused with a *HostKeyError unless StrictHostKeyChecking allows recording
 // a new key. Authentication tries ssh-agent, identity files and, when a
