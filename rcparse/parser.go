@@ -173,7 +173,9 @@ func (p *parser) setFlag(t tokKind, v bool) bool {
 	case tINVISIBLE:
 		p.run.invisible = v
 	case tSHOWDOTS:
-		p.run.showdots = v
+		// fetchmail stores FLAG_TRUE or FLAG_FALSE and never normalises
+		// it: "set no showdots" dumps (and acts) as true.
+		p.run.showdots = true
 	default:
 		return false
 	}

@@ -96,6 +96,9 @@ func (p *parser) postParse(opts Options) (*Config, []Warning, error) {
 			if port < 0 {
 				return fail(append(msgs, s.pollname+" configuration invalid, specify positive port number for service or port"), false)
 			}
+			if s.protocol == protoRPOP && port >= 1024 {
+				return fail([]string{s.pollname + " configuration invalid, RPOP requires a privileged port"}, false)
+			}
 			ssl := u.ssl == flagTrue
 			switch s.protocol {
 			case protoPOP3:

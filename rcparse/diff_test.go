@@ -1,0 +1,149 @@
+//go:build fetchmaildiff
+
+package rcparse_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gofetchmail/gofetchmail/rcparse"
+	"github.com/gofetchmail/gofetchmail/rcparse/rcgen"
+)
+
+var (
+	diffN     = flag.Int("diff.n", 300, "number of generated rc files")
+	diffSeed  = flag.Int64("diff.seed", 1, "first seed")
+	diffCheck = flag.String("diff.checkparser", "../../shared/corpus/rc/check-parser", "check-parser script (converts fetchmail's configdump to JSON)")
+)
+
+// TestDifferential runs the real fetchmail --configdump (through
+// check-parser --fetchmail-json) and Parse on generated files and compares
+// exit status, JSON and stderr. Run with:
+//
+//	go test -tags fetchmaildiff -run Differential -count=1 ./rcparse -diff.n 300
+func TestDifferential(t *testing.T) {
+	if _, err := exec.LookPath("fetchmail"); err != nil {
+		t.Skip("fetchmail not installed")
+	}
+	script, err := filepath.Abs(*diffCheck)
+	if err != nil || !fileExists(script) {
+		t.Skip("check-parser not found")
+	}
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := 0
+	for seed := *diffSeed; seed < *diffSeed+int64(*diffN); seed++ {
+		src := rcgen.Generate(seed)
+		dir := t.TempDir()
+		path := filepath.Join(dir, "gen.rc")
+		if err := os.WriteFile(path, src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("python3", script, "--fetchmail-json", path)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "HOME="+dir, "LC_ALL=C")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		fmExit := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			fmExit = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		cfg, warns, perr := rcparse.Parse(path, src, rcparse.Options{User: me.Username, Home: dir, Root: os.Getuid() == 0, Prog: "fetchmail"})
+		var got []string
+		for _, w := range warns {
+			got = append(got, w.String())
+		}
+		ourExit := 0
+		if perr != nil {
+			got = append(got, perr.Error())
+			ourExit = 5
+		}
+		var want []string
+		for _, l := range strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n") {
+			if l != "" && !strings.Contains(l, "Running as root is discouraged") && !strings.HasPrefix(l, "Traceback") {
+				want = append(want, l)
+			}
+		}
+		problem := ""
+		switch {
+		case fmExit != ourExit:
+			problem = "exit status"
+		case strings.Join(want, "\n") != strings.Join(got, "\n"):
+			problem = "stderr"
+		case fmExit == 0:
+			var exp, act map[string]any
+			if err := json.Unmarshal(stdout.Bytes(), &exp); err != nil {
+				t.Logf("seed %d: cannot read fetchmail's dump: %v", seed, err)
+				continue
+			}
+			var buf bytes.Buffer
+			if err := cfg.DumpJSON(&buf); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(buf.Bytes(), &act); err != nil {
+				t.Fatal(err)
+			}
+			if d := firstDiff(exp, act, ""); d != "" {
+				problem = "json " + d
+			}
+		}
+		if problem != "" {
+			failures++
+			t.Errorf("seed %d: %s differs\n--- rc file:\n%s\n--- fetchmail (exit %d):\n%s\n%s--- rcparse (exit %d):\n%s",
+				seed, problem, src, fmExit, strings.Join(want, "\n"), stdout.String(), ourExit, strings.Join(got, "\n"))
+			if failures >= 5 {
+				t.FailNow()
+			}
+		}
+	}
+}
+
+// firstDiff compares the keys of want (fetchmail) with got; extra keys in
+// got are ignored, as check-parser does.
+func firstDiff(want, got any, path string) string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return path
+		}
+		for k, v := range w {
+			if d := firstDiff(v, g[k], path+"."+k); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return path
+		}
+		for i := range w {
+			if d := firstDiff(w[i], g[i], path); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if !reflect.DeepEqual(want, got) {
+		return path
+	}
+	return ""
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
