@@ -84,3 +84,104 @@ func bindPort(f *Forward) string {
 	}
 	return fmt.Sprintf("[%s]:%d", f.BindAddr, f.LocalPort)
 }
+
+// TestResolveSSHAgainstOpenSSH compares how DialSSH reads an ssh config
+// file with `ssh -G`. Skipped without ssh.
+func TestResolveSSHAgainstOpenSSH(t *testing.T) {
+	sshPath, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Skip("no ssh client installed")
+	}
+	home := t.TempDir()
+	cfgText := `Host mail popserver
+    HostName 127.0.0.1
+    Port 2222
+    User alice
+    HostKeyAlias mailgw
+    ConnectTimeout 7
+
+Host *.example.org !secret.example.org
+    User corp
+    ProxyJump bastion.example.org:2200
+    StrictHostKeyChecking accept-new
+
+Host bastion.example.org
+    ProxyJump none
+
+Host short
+    HostName %h.example.net
+
+Match host 10.*
+    Port 2022
+
+Host *
+    User everyone
+    Port 22
+`
+	cfg := writeFile(t, home+"/.ssh/config", []byte(cfgText))
+	parsed, err := loadSSHConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tgt := range []SSHTarget{
+		{Host: "popserver"},
+		{Host: "mail", User: "bob", Port: 99},
+		{Host: "www.example.org"},
+		{Host: "secret.example.org"},
+		{Host: "bastion.example.org"},
+		{Host: "short"},
+		{Host: "10.1.2.3"},
+		{Host: "elsewhere", Options: map[string]string{"User": "opt", "HostName": "h.example"}},
+	} {
+		s, err := resolveSSH(tgt, parsed, home, "localuser")
+		if err != nil {
+			t.Errorf("%+v: %v", tgt, err)
+			continue
+		}
+		args := []string{"-G", "-F", cfg}
+		if tgt.User != "" {
+			args = append(args, "-l", tgt.User)
+		}
+		if tgt.Port != 0 {
+			args = append(args, "-p", strconv.Itoa(tgt.Port))
+		}
+		for k, v := range tgt.Options {
+			args = append(args, "-o", k+"="+v)
+		}
+		c := exec.Command(sshPath, append(args, tgt.Host)...)
+		c.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "USER=localuser"}
+		out, err := c.Output()
+		if err != nil {
+			t.Errorf("ssh %q: %v", args, err)
+			continue
+		}
+		got := map[string]string{}
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		for sc.Scan() {
+			k, v, _ := strings.Cut(sc.Text(), " ")
+			got[k] = v
+		}
+		strict := map[string]string{"yes": "ask", "accept-new": "accept-new", "no": "false"}[s.strict]
+		want := map[string]string{
+			"hostname": s.hostName, "port": strconv.Itoa(s.port), "user": s.user,
+			"stricthostkeychecking": strict,
+		}
+		if s.hostKeyAlias != "" {
+			want["hostkeyalias"] = s.hostKeyAlias
+		}
+		if s.connectTimeout > 0 {
+			want["connecttimeout"] = strconv.Itoa(int(s.connectTimeout.Seconds()))
+		}
+		if s.proxyJump != "" {
+			want["proxyjump"] = s.proxyJump
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: ssh -G says %s %q, resolveSSH %q", tgt.Host, k, got[k], v)
+			}
+		}
+		if got["proxyjump"] != "" && s.proxyJump == "" {
+			t.Errorf("%s: ssh -G says proxyjump %q, resolveSSH none", tgt.Host, got["proxyjump"])
+		}
+	}
+}
