@@ -711,3 +711,14 @@ func TestDialSSHProxyJump(t *testing.T) {
 		t.Errorf("loop: err = %v", err)
 	}
 }
+
+func TestDialSSHRevokedHostKey(t *testing.T) {
+	r := newRig(t, nil)
+	kh := writeFile(t, filepath.Join(r.home, ".ssh", "known_hosts"),
+		[]byte(r.srv.KnownHostsLine()+"\n@revoked * "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(r.srv.HostKey.PublicKey())))+"\n"))
+	_, err := DialSSH(context.Background(), r.target(), r.opts())
+	var herr *HostKeyError
+	if !errors.As(err, &herr) || herr.Kind != "revoked" || herr.KnownHostsFile != kh || herr.Line != 2 {
+		t.Fatalf("err = %v (%+v), want revoked at %s:2", err, herr, kh)
+	}
+}
