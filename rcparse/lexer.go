@@ -1,6 +1,9 @@
 package rcparse
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // tokKind is the kind of a lexical token, mirroring rcfile_y.y's tokens.
 type tokKind int
@@ -291,6 +294,23 @@ type lexer struct {
 	pos   int
 	line  int
 	state lexState
+	// cached positions of the next '"', '\'' and '\n' (-1: none left), so
+	// that scanning stays linear even for many unterminated quotes.
+	nextAt [3]int
+	nextOK [3]bool
+}
+
+// find returns the index of the first c at or after from, or -1.
+func (lx *lexer) find(slot int, c byte, from int) int {
+	if lx.nextOK[slot] && (lx.nextAt[slot] < 0 || lx.nextAt[slot] >= from) {
+		return lx.nextAt[slot]
+	}
+	i := bytes.IndexByte(lx.src[from:], c)
+	if i >= 0 {
+		i += from
+	}
+	lx.nextAt[slot], lx.nextOK[slot] = i, true
+	return i
 }
 
 func newLexer(src []byte) *lexer { return &lexer{src: src, line: 1} }
@@ -336,11 +356,12 @@ func (lx *lexer) next() token {
 		// Lengths of the competing rules.
 		quoted := 0
 		if c == '"' || c == '\'' {
-			for i := p + 1; i < len(src); i++ {
-				if src[i] == c {
-					quoted = i - p + 1
-					break
-				}
+			slot := 0
+			if c == '\'' {
+				slot = 1
+			}
+			if i := lx.find(slot, c, p+1); i >= 0 {
+				quoted = i - p + 1
 			}
 		}
 		run := 0
@@ -360,11 +381,8 @@ func (lx *lexer) next() token {
 		case c == '\\' && p+1 < len(src) && src[p+1] == '\n':
 			nl = 2
 		case c == '#':
-			for i := p + 1; i < len(src); i++ {
-				if src[i] == '\n' {
-					nl = i - p + 1
-					break
-				}
+			if i := lx.find(2, '\n', p+1); i >= 0 {
+				nl = i - p + 1
 			}
 		}
 		num := 0

@@ -277,8 +277,15 @@ func (p *parser) isExt(set map[string]bool, inList bool) bool {
 	switch t.str {
 	case "passwordfd", "idletimeout":
 		return p.peek().kind == tNUMBER
-	case "forceidle", "noforceidle":
-		return false
+	case "forceidle", "noforceidle": // no argument: not if the list may go on
+		pk := p.peek()
+		switch pk.kind {
+		case tSTRING:
+			return pk.text == pk.str && (extUser[pk.str] || extServer[pk.str])
+		case tHERE, tTHERE, tMAP:
+			return false
+		}
+		return true
 	}
 	return p.peek().kind == tSTRING
 }
