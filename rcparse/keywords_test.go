@@ -124,6 +124,14 @@ func TestKeywords(t *testing.T) {
 	}
 }
 
+func TestLines(t *testing.T) {
+	cfg, _ := parseOK(t, "# c\npoll a\n  user x\n  user y\n\npoll b keep\npoll c\n\n")
+	a, b := cfg.Servers[0], cfg.Servers[1]
+	if a.Line != 2 || a.Users[0].Line != 3 || a.Users[1].Line != 4 || b.Line != 6 || b.Users[0].Line != 6 || cfg.Servers[2].Users[0].Line != 7 {
+		t.Errorf("lines %d %d %d %d %d", a.Line, a.Users[0].Line, a.Users[1].Line, b.Line, b.Users[0].Line)
+	}
+}
+
 func TestLocalNameJSON(t *testing.T) {
 	cfg, _ := parseOK(t, "poll h envelope X user u is a b=c \"\"=d * here\n")
 	var buf bytes.Buffer

@@ -215,6 +215,10 @@ serverspecs:
 		}
 	}
 
+	p.cur.line = p.tok.line // where the (first) user description starts
+	if pendingNo {
+		p.cur.line = p.prev.line
+	}
 	switch {
 	case pendingNo || p.isUserStart(false):
 		if pendingNo {
@@ -224,11 +228,13 @@ serverspecs:
 		p.record()
 	case p.tok.kind == tUSERNAME:
 		for p.tok.kind == tUSERNAME {
+			p.cur.line = p.tok.line
 			p.userdef()
 			p.userOptions()
 			p.record()
 		}
 	default:
+		p.cur.line = p.cur.srv.line
 		p.record()
 		return
 	}

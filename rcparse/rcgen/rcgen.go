@@ -64,13 +64,17 @@ func (g *g) sep() string {
 		return "\r\n"
 	case 8:
 		return " \\\n "
+	case 9:
+		if g.chance(30) {
+			return "" // glue the next word on
+		}
 	}
 	return " "
 }
 
 var hosts = []string{"pop.example.com", "imap.example.org", "mail", "192.0.2.7", "localhost",
 	"mx-1.example.net", "host#1", "a.b"}
-var words = []string{"alice", "bob", "joe", "x1", "Mail.Box", "secret", "p@ss", "user@example.com",
+var words = []string{"it's", "a=b", "x\\101y", "\\x41", "pa\\ss", "alice", "bob", "joe", "x1", "Mail.Box", "secret", "p@ss", "user@example.com",
 	"keep", "imap", "pop3", "here", "there", "12345", "0", "-1", "*", "a b", "semi;colon",
 	"tab\tin", "back\\slash", "q\"uote", "s'quote", "#hash", "defaults", "password", "multi\nline",
 	"", "ssh", "no"}
@@ -253,7 +257,7 @@ func (g *g) userOption() {
 	case 3:
 		g.emit("is", g.word(), g.word(), g.pick("*", `"*"`, ""), g.pick("here", ""))
 	case 4:
-		g.emit("is", g.word(), "there")
+		g.emit(g.pick("is", "to"), g.word(), "there")
 	case 5:
 		g.emit(g.pick("folder", "folders"), g.word(), g.word())
 	case 6:
