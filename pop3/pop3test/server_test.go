@@ -190,6 +190,23 @@ func TestLocking(t *testing.T) {
 	}
 }
 
+// An empty maildrop is a normal logged-in session, and it unlocks again.
+func TestEmptyMailbox(t *testing.T) {
+	s := start(t, NewMailbox("u", "p"), nil)
+	a := dialRaw(t, s)
+	if st := a.login("u", "p"); st != "+OK 0 message(s)" {
+		t.Fatalf("login = %q", st)
+	}
+	if st := a.do("STAT"); st != "+OK 0 0" {
+		t.Errorf("STAT on an empty maildrop = %q", st)
+	}
+	a.do("QUIT")
+	b := dialRaw(t, s)
+	if st := b.login("u", "p"); st != "+OK 0 message(s)" {
+		t.Errorf("login after QUIT = %q", st)
+	}
+}
+
 func TestAPOPServer(t *testing.T) {
 	s := start(t, NewMailbox("u", "p"), &ServerOptions{APOPTimestamp: true})
 	conn, err := net.Dial("tcp", s.Addr)

@@ -217,6 +217,9 @@ func (ss *session) login() {
 		ss.line("-ERR [IN-USE] mailbox locked by another session")
 		return
 	}
+	if msgs == nil {
+		msgs = []*entry{} // non-nil: an empty maildrop is still a logged-in session
+	}
 	ss.msgs, ss.deleted = msgs, make([]bool, len(msgs))
 	ss.line(fmt.Sprintf("+OK %d message(s)", len(msgs)))
 }
