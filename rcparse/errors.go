@@ -82,3 +82,14 @@ type PermissionError struct {
 // Error returns fetchmail's message, e.g. "File X must have no more than
 // -rwx------ (0700) permissions.".
 func (e *PermissionError) Error() string { return e.Msg }
+
+// LogfileError is a "set logfile" that exists but is not writable:
+// fetchmail aborts with exit status 23.
+type LogfileError struct {
+	Path string
+}
+
+// Error returns fetchmail's message.
+func (e *LogfileError) Error() string {
+	return `Logfile "` + e.Path + `" is not writable, aborting.`
+}

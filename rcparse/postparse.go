@@ -3,6 +3,7 @@ package rcparse
 import (
 	"os"
 	"strings"
+	"syscall"
 )
 
 // postParse applies fetchmail's load_params and the start of main(): the
@@ -169,6 +170,8 @@ func (p *parser) postParse(opts Options) (*Config, []Warning, error) {
 		if _, err := os.Stat(*run.logfile); err != nil {
 			warn(`Logfile "`+*run.logfile+`" does not exist, ignoring logfile option.`, true)
 			run.logfile = nil
+		} else if syscall.Access(*run.logfile, 2 /* W_OK */) != nil {
+			return nil, warns, &LogfileError{Path: *run.logfile}
 		} else if run.syslog {
 			run.syslog = false
 		}

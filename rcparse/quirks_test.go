@@ -1,7 +1,10 @@
 package rcparse
 
 import (
+	"errors"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -398,5 +401,21 @@ func TestQuirkEndOfInput(t *testing.T) {
 	}
 	if e := parseErr(t, "poll\n"); e != "fetchmail:/rc/dir/fetchmailrc:2: syntax error at end of input" {
 		t.Errorf("got %q", e)
+	}
+}
+
+func TestLogfileNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	f := dir + "/log"
+	if err := os.WriteFile(f, nil, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if syscall.Access(f, 2) == nil {
+		t.Skip("running with privileges that can write any file")
+	}
+	_, _, err := Parse("/rc/dir/fetchmailrc", []byte("set logfile "+f+"\n"), testOpts)
+	var le *LogfileError
+	if !errors.As(err, &le) || le.Path != f {
+		t.Errorf("got %v", err)
 	}
 }

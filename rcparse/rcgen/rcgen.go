@@ -23,6 +23,10 @@ type g struct {
 // file.
 func Generate(seed int64) []byte {
 	gen := &g{r: rand.New(rand.NewPCG(uint64(seed), 0x5eed))}
+	if gen.chance(20) {
+		gen.soup()
+		return []byte(strings.Join(gen.out, ""))
+	}
 	gen.file()
 	text := strings.Join(gen.out, "")
 	if gen.r.IntN(4) == 0 {
@@ -286,6 +290,33 @@ func (g *g) userOption() {
 		g.emit(g.pick("options", "wants", "has", ","))
 	default:
 		g.emit(g.pick("keep", "ssl", "fetchall", "no rewrite"))
+	}
+}
+
+// soupWords are the tokens of the token soup: every keyword of fetchmail
+// 6.4.37 and some look-alikes.
+var soupWords = strings.Fields(`set logfile idfile pidfile daemon syslog invisible showdots postmaster
+bouncemail spambounce softbounce warnings tracepolls defaults server poll skip via aka local
+localdomains proto protocol service port interval preauth auth authenticate any gssapi kerberos
+kerberos5 ssh external otp opie cram cram-md5 msn ntlm password timeout envelope qvirtual principal
+esmtpname esmtppassword bad-header accept reject user username pass folder folders smtp smtphost
+fetchdomains smtpaddress smtpname antispam mda bsmtp lmtp pre preconnect post postconnect interface
+monitor plugin plugout batchlimit fetchlimit fetchsizelimit fastuidl expunge properties is here there
+to = no nokeep nossl noenvelope nodns keep flush limitflush fetchall rewrite forcecr stripcr pass8
+dropstatus dropdelivered mimedec idle dns uidl ssl sslkey sslcert sslproto sslcertck sslcertfile
+sslcertpath sslcommonname sslfingerprint checkalias limit with and has wants options ; : , auto pop3
+POP3 imap IMAP apop rpop etrn odmr sdps kpop Poll localhost pop3s 0 1 25 110 995 -3 * "*" x y host`)
+
+// soup writes a random sequence of tokens, mostly invalid, to exercise
+// the lexer and the error positions.
+func (g *g) soup() {
+	g.emit("poll", g.host())
+	for i := 3 + g.n(25); i > 0; i-- {
+		if g.chance(15) {
+			g.out = append(g.out, g.word(), g.sep())
+			continue
+		}
+		g.out = append(g.out, soupWords[g.n(len(soupWords))], g.sep())
 	}
 }
 
