@@ -3,14 +3,14 @@ module github.com/gofetchmail/gofetchmail
 go 1.26.8
 
 require (
-	github.com/emersion/go-maildir v0.6.0 // indirect
-	github.com/emersion/go-message v0.18.2 // indirect
-	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
-	github.com/emersion/go-smtp v0.25.1 // indirect
-	github.com/kevinburke/ssh_config v1.6.0 // indirect
-	github.com/knadh/go-pop3 v1.0.1 // indirect
-	github.com/spf13/pflag v1.1.0 // indirect
-	golang.org/x/crypto v0.59.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/term v0.48.0 // indirect
+	github.com/emersion/go-maildir v0.6.0
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/kevinburke/ssh_config v1.6.0
+	github.com/knadh/go-pop3 v1.0.1
+	github.com/spf13/pflag v1.1.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
 )
+
+require github.com/emersion/go-message v0.18.2 // indirect
