@@ -1,0 +1,296 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofetchmail/gofetchmail/rcparse"
+	"github.com/gofetchmail/gofetchmail/transport"
+)
+
+// route says how the POP3 bytes of one poll travel.
+type route struct {
+	kind       string // "tcp", "ssh", "plugin"
+	host       string // the mail server as the transport sees it
+	port       int
+	sshTarget  transport.SSHTarget
+	sshFrom    string // "preconnect" or "sshtunnel"
+	preconnect string // a preconnect that must run through /bin/sh
+	compressed bool   // the ssh -L forward asked for -C
+	original   string // the translated preconnect and the poll target, for the fallback
+	origHost   string
+	origPort   int
+}
+
+// overSSH reports whether the POP3 session is inside an SSH channel.
+func (r *route) overSSH() bool { return r.kind == "ssh" }
+
+// describe is the one line at normal level that says which path a poll takes.
+func (r *route) describe() string {
+	switch r.kind {
+	case "ssh":
+		t := r.sshTarget
+		who := t.Host
+		if t.User != "" {
+			who = t.User + "@" + who
+		}
+		if t.Port != 0 {
+			who += ":" + strconv.Itoa(t.Port)
+		}
+		how := "sshtunnel"
+		if r.sshFrom == "preconnect" {
+			how = "preconnect ssh -L translated; no ssh process, no local port"
+		}
+		return fmt.Sprintf("in-process SSH channel via %s to %s (%s)", who, net.JoinHostPort(r.host, strconv.Itoa(r.port)), how)
+	case "plugin":
+		return "plugin command"
+	}
+	s := "TCP to " + net.JoinHostPort(r.host, strconv.Itoa(r.port))
+	if r.preconnect != "" {
+		s += " after preconnect command"
+	}
+	return s
+}
+
+// queryName is the name fetchmail contacts and keys UIDs by: via, else the
+// poll name.
+func queryName(s *rcparse.Server) string {
+	if s.Via != nil && *s.Via != "" {
+		return *s.Via
+	}
+	return s.Pollname
+}
+
+// servicePort resolves the rc "port"/"service" value or the protocol default.
+func servicePort(s *rcparse.Server, u *rcparse.User) (int, error) {
+	if s.Port != nil && *s.Port != "" {
+		p := *s.Port
+		if n, err := strconv.Atoi(p); err == nil {
+			if n <= 0 || n > 65535 {
+				return 0, fmt.Errorf("invalid port %q", p)
+			}
+			return n, nil
+		}
+		n, err := net.LookupPort("tcp", p)
+		if err != nil {
+			switch p { // /etc/services may be missing
+			case "pop3":
+				return 110, nil
+			case "pop3s":
+				return 995, nil
+			}
+			return 0, fmt.Errorf("unknown service %q", p)
+		}
+		return n, nil
+	}
+	if u.SSL {
+		return 995, nil
+	}
+	return 110, nil
+}
+
+// chooseRoute decides, from the config and the options, how to reach the
+// server: the explicit sshtunnel, a translated preconnect ssh -L forward, a
+// plugin command, or TCP (after running a preconnect through the shell).
+func chooseRoute(s *rcparse.Server, u *rcparse.User, opts *Options) (*route, error) {
+	port, err := servicePort(s, u)
+	if err != nil {
+		return nil, err
+	}
+	r := &route{kind: "tcp", host: queryName(s), port: port}
+
+	if s.SSHTunnel != nil && *s.SSHTunnel != "" {
+		tunnel := *s.SSHTunnel
+		t, err := transport.ParseSSHTunnelSpec(tunnel)
+		if err != nil {
+			return nil, &rcparse.SyntaxError{File: "sshtunnel", Token: tunnel, Msg: err.Error()}
+		}
+		r.kind, r.sshTarget, r.sshFrom = "ssh", t, "sshtunnel"
+		if u.Preconnect != nil && *u.Preconnect != "" {
+			r.preconnect = *u.Preconnect
+		}
+		return r, nil
+	}
+	if u.Preconnect != nil && *u.Preconnect != "" {
+		pre := *u.Preconnect
+		if !opts.NoBuiltinSSH {
+			if fw, err := transport.ParseSSHForward(pre); err == nil && fw.Matches(r.host, port) {
+				r.kind, r.sshTarget, r.sshFrom = "ssh", fw.Target, "preconnect"
+				r.original, r.origHost, r.origPort = pre, r.host, r.port
+				r.host, r.port = fw.RemoteHost, fw.RemotePort
+				r.compressed = fw.Compression
+				return r, nil
+			}
+		}
+		r.preconnect = pre
+	}
+	if s.Plugin != nil && *s.Plugin != "" {
+		r.kind = "plugin"
+	}
+	return r, nil
+}
+
+// pluginCommand substitutes %h and %p as fetchmail does.
+func pluginCommand(tmpl, host string, port int) string {
+	r := strings.NewReplacer("%h", host, "%p", strconv.Itoa(port), "%%", "%")
+	return r.Replace(tmpl)
+}
+
+// dialer holds the SSH clients opened during one run so that several poll
+// entries through the same SSH host share one connection.
+type dialer struct {
+	opts    *Options
+	clients map[string]*transport.SSHClient
+}
+
+func newDialer(opts *Options) *dialer {
+	return &dialer{opts: opts, clients: map[string]*transport.SSHClient{}}
+}
+
+func (d *dialer) close() {
+	for k, c := range d.clients {
+		c.Close()
+		delete(d.clients, k)
+	}
+}
+
+func sshKey(t transport.SSHTarget) string {
+	return fmt.Sprintf("%s@%s:%d|%v|%v", t.User, t.Host, t.Port, t.IdentityFiles, t.Options)
+}
+
+// dial opens the byte stream for one poll.
+func (d *dialer) dial(ctx context.Context, r *route, s *rcparse.Server, timeout time.Duration) (net.Conn, error) {
+	log := d.opts.logger()
+	if r.preconnect != "" {
+		log.Debug("running preconnect", "command", r.preconnect)
+		if err := transport.RunShell(ctx, r.preconnect, os.Stderr, os.Stderr); err != nil {
+			return nil, fmt.Errorf("preconnect: %w", err)
+		}
+	}
+	switch r.kind {
+	case "ssh":
+		if r.compressed {
+			log.Debug("ssh -C asked for compression; the in-process SSH transport (x/crypto/ssh) has none, the channel is uncompressed")
+		}
+		key := sshKey(r.sshTarget)
+		c, ok := d.clients[key]
+		if !ok {
+			var err error
+			c, err = transport.DialSSH(ctx, r.sshTarget, transport.SSHOptions{
+				Home:           d.opts.Home,
+				Password:       d.opts.Password,
+				Logger:         log,
+				ConnectTimeout: timeout,
+			})
+			if errors.Is(err, transport.ErrUnsupported) && r.original != "" {
+				// Something in the ssh setup (ProxyCommand, say) needs the
+				// real ssh: run the preconnect as fetchmail would.
+				log.Info("the in-process SSH client cannot do this ssh setup; running the preconnect through /bin/sh", "reason", err)
+				fb := &route{kind: "tcp", host: r.origHost, port: r.origPort, preconnect: r.original}
+				*r = *fb
+				return d.dial(ctx, r, s, timeout)
+			}
+			if err != nil {
+				return nil, err
+			}
+			d.clients[key] = c
+		}
+		conn, err := c.DialContext(ctx, "tcp", net.JoinHostPort(r.host, strconv.Itoa(r.port)))
+		if err != nil {
+			// A broken shared connection is dropped so the next poll redials.
+			c.Close()
+			delete(d.clients, key)
+			return nil, fmt.Errorf("ssh channel to %s:%d via %s: %w", r.host, r.port, c.RemoteAddr(), err)
+		}
+		return conn, nil
+	case "plugin":
+		return transport.DialCommand(ctx, pluginCommand(*s.Plugin, r.host, r.port))
+	}
+	return transport.DialTCP(ctx, net.JoinHostPort(r.host, strconv.Itoa(r.port)), timeout)
+}
+
+// tlsConfig builds the TLS client configuration for a user entry.
+func tlsConfig(s *rcparse.Server, u *rcparse.User) (*tls.Config, error) {
+	name := queryName(s)
+	if u.SSLCommonname != nil && *u.SSLCommonname != "" {
+		name = *u.SSLCommonname
+	}
+	cfg := &tls.Config{ServerName: name, MinVersion: tls.VersionTLS12}
+	if u.SSLProto != nil {
+		switch strings.ToLower(*u.SSLProto) {
+		case "tls1.3", "tls1.3+":
+			cfg.MinVersion = tls.VersionTLS13
+		case "tls1.2":
+			cfg.MaxVersion = tls.VersionTLS12
+		}
+	}
+	if u.SSLCertfile != nil || u.SSLCertpath != nil {
+		pool := x509.NewCertPool()
+		if os.Getenv("FETCHMAIL_INCLUDE_DEFAULT_X509_CA_CERTS") != "" {
+			if sys, err := x509.SystemCertPool(); err == nil {
+				pool = sys
+			}
+		}
+		var files []string
+		if u.SSLCertfile != nil {
+			files = append(files, *u.SSLCertfile)
+		}
+		if u.SSLCertpath != nil {
+			m, _ := filepath.Glob(filepath.Join(*u.SSLCertpath, "*"))
+			files = append(files, m...)
+		}
+		for _, f := range files {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				if u.SSLCertfile != nil && f == *u.SSLCertfile {
+					return nil, fmt.Errorf("sslcertfile: %w", err)
+				}
+				continue
+			}
+			pool.AppendCertsFromPEM(pem)
+		}
+		cfg.RootCAs = pool
+	}
+	if u.SSLCert != nil && *u.SSLCert != "" {
+		key := *u.SSLCert
+		if u.SSLKey != nil && *u.SSLKey != "" {
+			key = *u.SSLKey
+		}
+		cert, err := tls.LoadX509KeyPair(*u.SSLCert, key)
+		if err != nil {
+			return nil, fmt.Errorf("sslcert: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if !u.SSLCertck {
+		cfg.InsecureSkipVerify = true
+	}
+	return cfg, nil
+}
+
+// mustSTLS is fetchmail 6.4's rule: STLS is mandatory when ssl is off,
+// sslproto is not the empty string and certificate checking (or a
+// fingerprint, or an explicit sslproto) is on. Over the in-process SSH
+// channel the bytes are already encrypted and authenticated, so gofetchmail
+// does not demand it there.
+func mustSTLS(u *rcparse.User, r *route) bool {
+	if u.SSL || r.overSSH() {
+		return false
+	}
+	if u.SSLProto != nil && *u.SSLProto == "" {
+		return false
+	}
+	return u.SSLCertck || u.SSLFingerprint != nil || (u.SSLProto != nil && *u.SSLProto != "")
+}
+
+// errTLSUpgrade is returned when the server cannot do STLS.
+var errTLSUpgrade = errors.New("upgrade to TLS failed")

@@ -1,0 +1,55 @@
+package fetch
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gofetchmail/gofetchmail/deliver"
+)
+
+// Options are the run-wide settings of the engine that do not come from the
+// rc file (command-line flags and the environment).
+type Options struct {
+	Logger  *slog.Logger
+	Verbose int    // 1: protocol trace (-v), 2: debug (-v -v)
+	Home    string // for ~/.ssh and the default mailbox
+
+	NoBuiltinSSH bool // --no-builtin-ssh: run an ssh preconnect through /bin/sh
+
+	Check bool // -c: count waiting messages, fetch nothing
+
+	// Password prompts on a terminal (POP3 or SSH); nil means no prompting.
+	Password func(prompt string) (string, error)
+
+	// NewDeliverer, if set, replaces the choice of delivery target (tests).
+	NewDeliverer func(target string) (deliver.Deliverer, error)
+
+	// BatchSize is how many delivered messages are made durable together
+	// before their DELEs are sent; 0 means 64.
+	BatchSize int
+
+	Version  string
+	Hostname string // local FQDN for the Received header; "" = os.Hostname
+	Now      func() time.Time
+}
+
+func (o *Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.Default()
+	}
+	return o.Logger
+}
+
+func (o *Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o *Options) batchSize() int {
+	if o.BatchSize <= 0 {
+		return 64
+	}
+	return o.BatchSize
+}

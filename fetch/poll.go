@@ -1,0 +1,567 @@
+package fetch
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/pop3"
+	"github.com/gofetchmail/gofetchmail/rcparse"
+)
+
+// Job is one user entry of one server, polled in one session.
+type Job struct {
+	Config *rcparse.Config
+	Server *rcparse.Server
+	User   *rcparse.User
+}
+
+// Label is "remotename@pollname", the name of a job in logs and errors.
+func (j Job) Label() string { return j.User.Remotename + "@" + j.Server.Pollname }
+
+// Result is the outcome of one poll.
+type Result struct {
+	Status    Status
+	Waiting   int // messages the server had that were new to us
+	Delivered int
+	Deleted   int
+	Skipped   int // oversized or failed deliveries left on the server
+	Err       error
+}
+
+// Run polls every job in order with shared state (one UID store, shared SSH
+// connections) and returns one result per job. A failure in one job does not
+// stop the others.
+func Run(ctx context.Context, jobs []Job, uids *UIDStore, opts Options) []Result {
+	d := newDialer(&opts)
+	defer d.close()
+	out := make([]Result, 0, len(jobs))
+	for _, j := range jobs {
+		out = append(out, pollOne(ctx, d, j, uids, &opts))
+	}
+	return out
+}
+
+// ExitStatus folds results into fetchmail's process exit status: success if
+// any poll retrieved mail, otherwise the status of the last poll.
+func ExitStatus(results []Result) Status {
+	if len(results) == 0 {
+		return StatusNoMail
+	}
+	for _, r := range results {
+		if r.Status == StatusSuccess {
+			return StatusSuccess
+		}
+	}
+	return results[len(results)-1].Status
+}
+
+// session is the state of one poll.
+type session struct {
+	job    Job
+	opts   *Options
+	uids   *UIDStore
+	key    string // idfile account key
+	label  string
+	client *pop3.Client
+	conn   net.Conn
+	route  *route
+	dlv    deliver.Deliverer
+	res    Result
+
+	pending []pendingMsg // delivered, not yet durable/recorded/deleted
+	deleted []string     // UIDs DELEd in this session (forgotten after QUIT)
+	buf     []byte
+	br      *bufio.Reader // reused across messages, peeks at the header
+}
+
+type pendingMsg struct {
+	num int
+	uid string
+}
+
+func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options) Result {
+	s := &session{job: j, opts: opts, uids: uids, label: j.Label()}
+	s.key = AccountKey(j.User.Remotename, queryName(j.Server))
+	err := s.run(ctx, d)
+	if err != nil {
+		st := StatusOf(err)
+		var fe *Error
+		if !errors.As(err, &fe) {
+			server := ""
+			if s.route != nil {
+				server = s.route.describe()
+			}
+			err = &Error{Poll: s.label, Server: server, Status: st, Err: err}
+		}
+		s.res.Status, s.res.Err = st, err
+		return s.res
+	}
+	switch {
+	case s.res.Delivered > 0 || (opts.Check && s.res.Waiting > 0):
+		s.res.Status = StatusSuccess
+	case s.res.Status == 0:
+		s.res.Status = StatusNoMail
+	}
+	return s.res
+}
+
+func (s *session) timeout() time.Duration {
+	t := s.job.Server.Timeout
+	if t <= 0 {
+		t = 300
+	}
+	return time.Duration(t) * time.Second
+}
+
+func (s *session) run(ctx context.Context, d *dialer) error {
+	log := s.opts.logger()
+	srv, u := s.job.Server, s.job.User
+	if p := strings.ToUpper(srv.Protocol); p != "POP3" && p != "APOP" && p != "AUTO" && p != "" {
+		return &Error{Poll: s.label, Status: StatusProtocol, Err: fmt.Errorf("protocol %s is not supported yet (POP3 and APOP are)", srv.Protocol)}
+	}
+	r, err := chooseRoute(srv, u, s.opts)
+	if err != nil {
+		return err
+	}
+	s.route = r
+	log.Info("polling "+s.label+" via "+r.describe(), "poll", s.label)
+	conn, err := d.dial(ctx, r, srv, s.timeout())
+	if err != nil {
+		return err
+	}
+	s.conn = conn
+	if u.SSL {
+		cfg, err := tlsConfig(srv, u)
+		if err != nil {
+			conn.Close()
+			return &Error{Poll: s.label, Status: StatusSocket, Err: err}
+		}
+		tc := tls.Client(conn, cfg)
+		if err := handshake(ctx, tc, s.timeout()); err != nil {
+			conn.Close()
+			return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("TLS handshake with %s: %w", cfg.ServerName, err)}
+		}
+		conn = tc
+	}
+	popts := &pop3.Options{Timeout: s.timeout()}
+	if s.opts.Verbose > 0 {
+		popts.Trace = func(dir byte, line string) { log.Debug("POP3" + string(dir) + " " + line) }
+	}
+	s.client = pop3.NewClient(conn, popts)
+	defer s.client.Close()
+	if r.overSSH() {
+		log.Debug("POP3 runs inside the SSH channel; STLS is not demanded (fetchmail 6.4 would, unless sslproto '')")
+	}
+	if _, err := s.client.Greeting(ctx); err != nil {
+		return err
+	}
+	caps, err := s.client.Capa(ctx)
+	if err != nil {
+		return err
+	}
+	if mustSTLS(u, r) {
+		if err := s.startTLS(ctx, caps); err != nil {
+			return err
+		}
+		if caps, err = s.client.Capa(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.authenticate(ctx); err != nil {
+		return err
+	}
+	if err := s.fetchAll(ctx); err != nil {
+		return err
+	}
+	return s.finish(ctx)
+}
+
+// handshake runs a TLS handshake bounded by the timeout and ctx.
+func handshake(ctx context.Context, tc *tls.Conn, timeout time.Duration) error {
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return tc.HandshakeContext(hctx)
+}
+
+func (s *session) startTLS(ctx context.Context, caps pop3.Capabilities) error {
+	srv, u := s.job.Server, s.job.User
+	if !caps.Has("STLS") {
+		return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: the server does not offer STLS (add sslproto '' to the rc file to allow plain text)", errTLSUpgrade)}
+	}
+	if _, err := s.client.Cmd(ctx, "STLS"); err != nil {
+		return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: %v", errTLSUpgrade, err)}
+	}
+	cfg, err := tlsConfig(srv, u)
+	if err != nil {
+		return &Error{Poll: s.label, Status: StatusSocket, Err: err}
+	}
+	tc := tls.Client(s.client.Conn(), cfg)
+	if err := handshake(ctx, tc, s.timeout()); err != nil {
+		return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: %s: %v", errTLSUpgrade, cfg.ServerName, err)}
+	}
+	s.client.SetConn(tc)
+	return nil
+}
+
+func (s *session) password() (string, error) {
+	u := s.job.User
+	if u.Password != nil {
+		return *u.Password, nil
+	}
+	if u.Passwordfile != nil && *u.Passwordfile != "" {
+		data, err := os.ReadFile(*u.Passwordfile)
+		if err != nil {
+			return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: fmt.Errorf("passwordfile: %w", err)}
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		return strings.TrimRight(line, "\r"), nil
+	}
+	if s.opts.Password != nil {
+		return s.opts.Password(fmt.Sprintf("Enter password for %s: ", s.label))
+	}
+	return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: errors.New("no password in the rc file and no terminal to ask for one")}
+}
+
+func (s *session) authenticate(ctx context.Context) error {
+	srv, u := s.job.Server, s.job.User
+	switch strings.ToLower(srv.Auth) {
+	case "ssh", "implicit", "external":
+		return nil // the transport authenticated us (fetchmail's auth ssh)
+	}
+	pw, err := s.password()
+	if err != nil {
+		return err
+	}
+	if strings.ToUpper(srv.Protocol) == "APOP" {
+		return s.client.APOP(ctx, u.Remotename, pw)
+	}
+	if err := s.client.User(ctx, u.Remotename); err != nil {
+		return err
+	}
+	return s.client.Pass(ctx, pw)
+}
+
+// message is one server message as listed.
+type message struct {
+	num  int
+	uid  string
+	size int64
+}
+
+func (s *session) fetchAll(ctx context.Context) (err error) {
+	log := s.opts.logger()
+	u := s.job.User
+	count, total, err := s.client.Stat(ctx)
+	if err != nil {
+		return err
+	}
+	if count == 0 {
+		log.Info(fmt.Sprintf("No mail for %s at %s", u.Remotename, s.job.Server.Pollname))
+		s.uids.Retain(s.key, map[string]bool{})
+		return nil
+	}
+	msgs := make([]message, count)
+	for i := range msgs {
+		msgs[i].num = i + 1
+	}
+	uidl, uerr := s.client.UIDL(ctx)
+	if uerr != nil {
+		var perr *pop3.Error
+		if !errors.As(uerr, &perr) {
+			return uerr
+		}
+		log.Debug("server has no UIDL; every message is new", "err", uerr)
+		uidl = nil
+	}
+	present := map[string]bool{}
+	for _, x := range uidl {
+		if x.Num >= 1 && x.Num <= count {
+			msgs[x.Num-1].uid = x.UID
+			present[x.UID] = true
+		}
+	}
+	if uidl != nil {
+		s.uids.Retain(s.key, present)
+	}
+	sizes, err := s.client.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, x := range sizes {
+		if x.Num >= 1 && x.Num <= count {
+			msgs[x.Num-1].size = x.Size
+		}
+	}
+
+	seen := s.uids.Seen(s.key)
+	var fresh, old []message
+	for _, m := range msgs {
+		if m.uid != "" && seen[m.uid] && !u.Fetchall {
+			old = append(old, m)
+			continue
+		}
+		fresh = append(fresh, m)
+	}
+	s.res.Waiting = len(fresh)
+	if len(old) > 0 {
+		log.Info(fmt.Sprintf("%d messages (%d seen) for %s at %s (%d octets).", count, len(old), u.Remotename, s.job.Server.Pollname, total))
+	} else {
+		log.Info(fmt.Sprintf("%d messages for %s at %s (%d octets).", count, u.Remotename, s.job.Server.Pollname, total))
+	}
+	if s.opts.Check {
+		return nil
+	}
+	// Messages already delivered in an earlier run (recorded in the idfile)
+	// but still on the server: that run was stopped before its QUIT, or the
+	// entry used keep. Without keep they are deleted, never delivered twice.
+	if !u.Keep {
+		for _, m := range old {
+			if err := s.client.Dele(ctx, m.num); err != nil {
+				return err
+			}
+			s.deleted = append(s.deleted, m.uid)
+			s.res.Deleted++
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	dlv, err := openDeliverer(u, s.opts)
+	if err != nil {
+		return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
+	}
+	s.dlv = dlv
+	defer dlv.Close()
+	defer func() {
+		if err != nil {
+			s.salvage()
+		}
+	}()
+	s.buf = make([]byte, 256*1024)
+	for i, m := range fresh {
+		if u.Fetchlimit > 0 && s.res.Delivered >= u.Fetchlimit {
+			log.Info(fmt.Sprintf("fetchlimit %d reached; %d messages left on the server", u.Fetchlimit, len(fresh)-i))
+			s.res.Status = StatusMaxFetch
+			break
+		}
+		if u.Limit > 0 && m.size > int64(u.Limit) {
+			log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized)", s.label, m.num, m.size))
+			s.res.Skipped++
+			continue
+		}
+		if err := s.fetchOne(ctx, m, i+1, len(fresh)); err != nil {
+			var de *deliveryError
+			if errors.As(err, &de) {
+				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, m.num, de.err))
+				s.res.Skipped++
+				continue
+			}
+			return err
+		}
+		if len(s.pending) >= s.opts.batchSize() {
+			if err := s.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
+	if s.res.Delivered == 0 && s.res.Skipped > 0 && s.res.Status == 0 {
+		s.res.Status = StatusSMTP
+	}
+	return nil
+}
+
+// countingReader records whether a read error came from the server.
+type countingReader struct {
+	r   io.Reader
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+func (s *session) fetchOne(ctx context.Context, m message, idx, n int) error {
+	srv, u := s.job.Server, s.job.User
+	rd, err := s.client.Retr(ctx, m.num)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	if s.br == nil {
+		s.br = bufio.NewReaderSize(rd, headerPeek)
+	} else {
+		s.br.Reset(rd)
+	}
+	env := deliver.Envelope{From: envelopeSender(s.br), To: s.localRecipients(), Remote: s.label}
+	tx, err := s.dlv.Begin(ctx, env)
+	if err != nil {
+		return &deliveryError{err}
+	}
+	if !s.job.Config.Invisible {
+		ri := receivedInfo{
+			serverName: queryName(srv),
+			localHost:  s.localHost(),
+			protocol:   "POP3",
+			version:    s.opts.Version,
+			date:       s.opts.now(),
+		}
+		if ta, ok := s.conn.RemoteAddr().(*net.TCPAddr); ok && s.route.kind == "tcp" {
+			ri.serverIP = ta.IP.String()
+		}
+		if srv.Tracepolls {
+			ri.pollLabel, ri.account = srv.Pollname, u.Remotename
+		}
+		if len(env.To) == 1 {
+			ri.recipient = env.To[0] + "@" + s.smtpDomain()
+		}
+		if _, err := io.WriteString(tx, receivedHeader(ri)); err != nil {
+			tx.Abort()
+			return &deliveryError{err}
+		}
+	}
+	cr := &countingReader{r: s.br}
+	_, err = io.CopyBuffer(tx, cr, s.buf)
+	if err != nil {
+		tx.Abort()
+		if cr.err != nil {
+			return fmt.Errorf("reading message %d: %w", m.num, cr.err)
+		}
+		return &deliveryError{err}
+	}
+	if err := tx.Commit(); err != nil {
+		tx.Abort()
+		return &deliveryError{err}
+	}
+	s.res.Delivered++
+	s.pending = append(s.pending, pendingMsg{num: m.num, uid: m.uid})
+	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, idx, n, rd.Bytes(), s.dlv))
+	return nil
+}
+
+// record makes the pending deliveries durable (the deliverer's group
+// commit) and records their UIDs durably in the idfile. Only what record
+// accepted may be deleted on the server.
+func (s *session) record() error {
+	if b, ok := s.dlv.(deliver.Batcher); ok {
+		if err := b.Sync(); err != nil {
+			// Not durable: do not delete. The next poll fetches them again.
+			return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{err}}
+		}
+	}
+	var uids []string
+	for _, p := range s.pending {
+		if p.uid != "" {
+			uids = append(uids, p.uid)
+		}
+	}
+	s.uids.Add(s.key, uids...)
+	if err := s.uids.Save(); err != nil {
+		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
+	}
+	return nil
+}
+
+// flush makes the pending deliveries durable and recorded, and only then
+// sends their DELEs (with keep, they are only remembered as seen).
+func (s *session) flush(ctx context.Context) error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	defer func() { s.pending = s.pending[:0] }()
+	if err := s.record(); err != nil {
+		return err
+	}
+	if s.job.User.Keep {
+		return nil
+	}
+	for _, p := range s.pending {
+		if err := s.client.Dele(ctx, p.num); err != nil {
+			return err
+		}
+		if p.uid != "" {
+			s.deleted = append(s.deleted, p.uid)
+		}
+		s.res.Deleted++
+	}
+	return nil
+}
+
+// salvage runs when a poll breaks off with messages delivered but not yet
+// flushed: it makes them durable and records their UIDs, so the next poll
+// deletes them instead of delivering them again. No DELE is sent: the
+// session is broken.
+func (s *session) salvage() {
+	if len(s.pending) == 0 {
+		return
+	}
+	defer func() { s.pending = s.pending[:0] }()
+	if err := s.record(); err != nil {
+		s.opts.logger().Error("delivered messages could not be recorded; the next poll may deliver them again", "err", err)
+	}
+}
+
+// finish sends QUIT (which expunges the DELEd messages) and then forgets the
+// UIDs of the deleted messages.
+func (s *session) finish(ctx context.Context) error {
+	if err := s.client.Quit(ctx); err != nil {
+		// The DELEs may not have been applied; their UIDs stay recorded so
+		// the next poll deletes them without delivering them again.
+		return err
+	}
+	if len(s.deleted) > 0 {
+		s.uids.Remove(s.key, s.deleted...)
+	}
+	if err := s.uids.Save(); err != nil {
+		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
+	}
+	if s.res.Deleted > 0 {
+		s.opts.logger().Info(fmt.Sprintf("%d messages deleted on %s", s.res.Deleted, s.job.Server.Pollname))
+	}
+	return nil
+}
+
+// localRecipients are the local names of a single-drop entry.
+func (s *session) localRecipients() []string {
+	var out []string
+	for _, ln := range s.job.User.Localnames {
+		if !ln.Wildcard && ln.Local != "" {
+			out = append(out, ln.Local)
+		}
+	}
+	return out
+}
+
+func (s *session) smtpDomain() string {
+	u := s.job.User
+	if u.Smtpaddress != nil && *u.Smtpaddress != "" {
+		return *u.Smtpaddress
+	}
+	return "localhost"
+}
+
+func (s *session) localHost() string {
+	if s.opts.Hostname != "" {
+		return s.opts.Hostname
+	}
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "localhost"
+	}
+	return h
+}

@@ -1,0 +1,61 @@
+package fetch
+
+import (
+	"bufio"
+	"bytes"
+	"net/mail"
+	"strings"
+)
+
+// headerPeek is how much of a message is looked at for its sender before
+// delivery begins; the message itself is still streamed.
+const headerPeek = 64 * 1024
+
+// envelopeSender finds the envelope sender of a message the way fetchmail
+// does for %F and the mbox From line: the Return-Path header, else the
+// address in From. It only peeks at br; nothing is consumed.
+func envelopeSender(br *bufio.Reader) string {
+	head, _ := br.Peek(headerPeek)
+	if i := bytes.Index(head, []byte("\n\n")); i >= 0 {
+		head = head[:i+1]
+	}
+	var from string
+	for _, field := range unfoldHeader(head) {
+		name, value, ok := strings.Cut(field, ":")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "return-path":
+			v := strings.TrimSpace(value)
+			v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
+			if v != "" && !strings.ContainsAny(v, " \t<>") {
+				return v
+			}
+		case "from":
+			if from == "" {
+				if a, err := mail.ParseAddress(strings.TrimSpace(value)); err == nil {
+					from = a.Address
+				}
+			}
+		}
+	}
+	return from
+}
+
+// unfoldHeader splits a header block into fields, joining folded lines.
+func unfoldHeader(head []byte) []string {
+	var fields []string
+	for _, line := range strings.Split(string(head), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			continue
+		}
+		if (line[0] == ' ' || line[0] == '\t') && len(fields) > 0 {
+			fields[len(fields)-1] += " " + strings.TrimSpace(line)
+			continue
+		}
+		fields = append(fields, line)
+	}
+	return fields
+}

@@ -1,0 +1,27 @@
+package fetch
+
+import (
+	"bufio"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestEnvelopeSender(t *testing.T) {
+	cases := map[string]string{
+		"Return-Path: <bounce@example.org>\nFrom: A <a@example.org>\n\nbody\n": "bounce@example.org",
+		"From: Alice\n <alice@example.org>\nSubject: x\n\nFrom: b@c\n":         "alice@example.org",
+		"Subject: none\n\nReturn-Path: <x@y>\n":                                "",
+		"Return-Path: <>\nFrom: a@b.c\n\n":                                     "a@b.c",
+	}
+	for msg, want := range cases {
+		br := bufio.NewReaderSize(strings.NewReader(msg), headerPeek)
+		if got := envelopeSender(br); got != want {
+			t.Errorf("envelopeSender(%q) = %q, want %q", msg, got, want)
+		}
+		rest, _ := io.ReadAll(br)
+		if string(rest) != msg {
+			t.Errorf("envelopeSender consumed input")
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package fetch
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// maxUIDLen bounds a UID taken from a server: RFC 1939 allows 70 characters;
+// anything longer, or with bytes outside 0x21..0x7E, cannot be stored in the
+// one-line-per-UID idfile and is not remembered.
+const maxUIDLen = 70
+
+// UIDStore is fetchmail's idfile (~/.fetchids): one line per remembered
+// message, "remotename@queryname UID". It remembers the messages that were
+// delivered and are still on the server (kept, or not yet expunged).
+// Lines of accounts not polled in this run are kept verbatim, so fetchmail
+// and gofetchmail can share one file.
+//
+// Save writes the whole file to "<idfile>_", fsyncs it, renames it over the
+// idfile and fsyncs the directory; an empty store deletes the file, as
+// fetchmail does.
+type UIDStore struct {
+	mu    sync.Mutex
+	path  string
+	order []string            // account keys in file order
+	uids  map[string]*uidList // lower-cased key -> UIDs
+	keys  map[string]string   // lower-cased key -> key as written
+	dirty bool
+}
+
+type uidList struct {
+	order []string
+	set   map[string]struct{}
+}
+
+func (l *uidList) add(uid string) bool {
+	if _, ok := l.set[uid]; ok {
+		return false
+	}
+	l.set[uid] = struct{}{}
+	l.order = append(l.order, uid)
+	return true
+}
+
+// ValidUID reports whether uid can be recorded in the idfile.
+func ValidUID(uid string) bool {
+	if uid == "" || len(uid) > maxUIDLen {
+		return false
+	}
+	for i := 0; i < len(uid); i++ {
+		if uid[i] < 0x21 || uid[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// LoadUIDStore reads the idfile at path. A missing file is an empty store.
+func LoadUIDStore(path string) (*UIDStore, error) {
+	s := &UIDStore{path: path, uids: map[string]*uidList{}, keys: map[string]string{}}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("idfile: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		key, uid, ok := parseIDLine(sc.Text())
+		if !ok {
+			continue
+		}
+		s.list(key).add(uid)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("idfile %s: %w", path, err)
+	}
+	s.dirty = false
+	return s, nil
+}
+
+// parseIDLine splits "user@host UID" as fetchmail's uid.c does: the key
+// ends at the first blank after the first '@'; the UID is the next word.
+func parseIDLine(line string) (key, uid string, ok bool) {
+	at := strings.IndexByte(line, '@')
+	if at < 0 {
+		return "", "", false
+	}
+	sp := strings.IndexAny(line[at:], " \t")
+	if sp < 0 {
+		return "", "", false
+	}
+	key = line[:at+sp]
+	rest := strings.TrimLeft(line[at+sp:], " \t")
+	if i := strings.IndexAny(rest, " \t\r"); i >= 0 {
+		rest = rest[:i]
+	}
+	if rest == "" {
+		return "", "", false
+	}
+	return key, rest, true
+}
+
+// AccountKey is the idfile key of a user entry: remotename@queryname, where
+// queryname is the via name if set, else the poll name.
+func AccountKey(remotename, queryname string) string {
+	return remotename + "@" + queryname
+}
+
+func (s *UIDStore) list(key string) *uidList {
+	lk := strings.ToLower(key)
+	l, ok := s.uids[lk]
+	if !ok {
+		l = &uidList{set: map[string]struct{}{}}
+		s.uids[lk] = l
+		s.keys[lk] = key
+		s.order = append(s.order, lk)
+	}
+	return l
+}
+
+// Path is the idfile's path.
+func (s *UIDStore) Path() string { return s.path }
+
+// Seen returns the set of UIDs remembered for an account. The map is a copy.
+func (s *UIDStore) Seen(key string) map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]bool{}
+	if l, ok := s.uids[strings.ToLower(key)]; ok {
+		for u := range l.set {
+			out[u] = true
+		}
+	}
+	return out
+}
+
+// Add remembers UIDs for an account. Invalid UIDs are ignored.
+func (s *UIDStore) Add(key string, uids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.list(key)
+	for _, u := range uids {
+		if ValidUID(u) && l.add(u) {
+			s.dirty = true
+		}
+	}
+}
+
+// Remove forgets UIDs of an account.
+func (s *UIDStore) Remove(key string, uids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.uids[strings.ToLower(key)]
+	if !ok {
+		return
+	}
+	n := 0
+	for _, u := range uids {
+		if _, ok := l.set[u]; ok {
+			delete(l.set, u)
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	kept := l.order[:0]
+	for _, u := range l.order {
+		if _, ok := l.set[u]; ok {
+			kept = append(kept, u)
+		}
+	}
+	l.order = kept
+	s.dirty = true
+}
+
+// Retain forgets every UID of an account that is not in present (the UIDs
+// the server listed): messages expunged by someone else.
+func (s *UIDStore) Retain(key string, present map[string]bool) {
+	s.mu.Lock()
+	l, ok := s.uids[strings.ToLower(key)]
+	var gone []string
+	if ok {
+		for _, u := range l.order {
+			if !present[u] {
+				gone = append(gone, u)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if len(gone) > 0 {
+		s.Remove(key, gone...)
+	}
+}
+
+// Save writes the store durably if it changed since the last Save.
+func (s *UIDStore) Save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dirty {
+		return nil
+	}
+	var buf bytes.Buffer
+	for _, lk := range s.order {
+		l := s.uids[lk]
+		for _, u := range l.order {
+			buf.WriteString(s.keys[lk])
+			buf.WriteByte(' ')
+			buf.WriteString(u)
+			buf.WriteByte('\n')
+		}
+	}
+	if err := writeFileDurable(s.path, buf.Bytes()); err != nil {
+		return fmt.Errorf("idfile: %w", err)
+	}
+	s.dirty = false
+	return nil
+}
+
+// writeFileDurable replaces path with data (or removes it when data is
+// empty) through "<path>_", with fsyncs of the file and the directory.
+func writeFileDurable(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if len(data) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return syncDir(dir)
+	}
+	tmp := path + "_"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

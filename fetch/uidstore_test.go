@@ -1,0 +1,89 @@
+package fetch
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestUIDStoreRoundTripKeepsForeignLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".fetchids")
+	// As fetchmail writes it, with another account and a user name with '@'.
+	orig := "other@mail.example.org 0000aaaa\nmsingh@localhost 00000001\nme@corp@imap.example.com ID-7\n"
+	if err := os.WriteFile(path, []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadUIDStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := s.Seen("MSINGH@LocalHost") // keys match case-insensitively
+	if !seen["00000001"] || len(seen) != 1 {
+		t.Fatalf("seen %v", seen)
+	}
+	if !s.Seen("me@corp@imap.example.com")["ID-7"] {
+		t.Error("user names with @ are not parsed as fetchmail does")
+	}
+	s.Add("msingh@localhost", "00000002", "bad uid", string(make([]byte, 100)))
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	want := "other@mail.example.org 0000aaaa\nmsingh@localhost 00000001\nmsingh@localhost 00000002\nme@corp@imap.example.com ID-7\n"
+	if string(got) != want {
+		t.Errorf("idfile:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := os.Stat(path + "_"); !os.IsNotExist(err) {
+		t.Error("the temporary idfile_ was left behind")
+	}
+	s.Remove("msingh@localhost", "00000001", "00000002")
+	s.Remove("other@mail.example.org", "0000aaaa")
+	s.Remove("me@corp@imap.example.com", "ID-7")
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Error("an empty store must delete the idfile, as fetchmail does")
+	}
+}
+
+func TestUIDStoreRetain(t *testing.T) {
+	s, _ := LoadUIDStore(filepath.Join(t.TempDir(), "ids"))
+	s.Add("u@h", "a", "b", "c")
+	s.Retain("u@h", map[string]bool{"b": true})
+	if got := s.Seen("u@h"); len(got) != 1 || !got["b"] {
+		t.Errorf("after Retain: %v", got)
+	}
+}
+
+func TestValidUID(t *testing.T) {
+	for uid, want := range map[string]bool{"abc": true, "": false, "a b": false, "a\nb": false, "x\x00": false, string(make([]byte, 71)): false} {
+		if ValidUID(uid) != want {
+			t.Errorf("ValidUID(%q) = %v", uid, !want)
+		}
+	}
+}
+
+func FuzzUIDStoreLoad(f *testing.F) {
+	f.Add([]byte("a@b 1\nc@d 2\n"))
+	f.Add([]byte("@ \n@@ x y\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "ids")
+		os.WriteFile(path, data, 0o600)
+		s, err := LoadUIDStore(path)
+		if err != nil {
+			return
+		}
+		s.Add("x@y", "z")
+		if err := s.Save(); err != nil {
+			t.Fatal(err)
+		}
+		s2, err := LoadUIDStore(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s2.Seen("x@y")["z"] {
+			t.Fatal("round trip lost a UID")
+		}
+	})
+}
