@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gofetchmail/gofetchmail/fetch"
+	"github.com/gofetchmail/gofetchmail/rcparse"
+)
+
+// detachedEnv marks the re-executed daemon child (Go cannot fork).
+const detachedEnv = "GOFETCHMAIL_DETACHED"
+
+// pidLock is fetchmail's pid (lock) file: the pid on line 1 and, for a
+// daemon, the poll interval on line 2.
+type pidLock struct {
+	path  string
+	owned bool
+}
+
+// pidfilePath is where fetchmail keeps its pid file: set pidfile, else
+// ~/.fetchmail.pid, or /var/run/fetchmail.pid for root.
+func pidfilePath(cfg *rcparse.Config, home string) string {
+	if cfg.Pidfile != nil && *cfg.Pidfile != "" {
+		return *cfg.Pidfile
+	}
+	if fh := os.Getenv("FETCHMAILHOME"); fh != "" {
+		return filepath.Join(fh, "fetchmail.pid")
+	}
+	if os.Geteuid() == 0 {
+		return "/var/run/fetchmail.pid"
+	}
+	return filepath.Join(home, ".fetchmail.pid")
+}
+
+// readPidfile returns the running instance's pid and interval (0 when it
+// is not a daemon), or pid 0 when none runs.
+func readPidfile(path string) (pid, interval int) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0
+	}
+	lines := strings.Fields(string(data))
+	if len(lines) == 0 {
+		return 0, 0
+	}
+	pid, _ = strconv.Atoi(lines[0])
+	if len(lines) > 1 {
+		interval, _ = strconv.Atoi(lines[1])
+	}
+	if pid <= 0 || pid == os.Getpid() {
+		return 0, 0
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return 0, 0 // a stale pid file
+	}
+	return pid, interval
+}
+
+// takeLock implements fetchmail's single-instance rules: a bare invocation
+// wakes a running daemon, --quit stops it, anything else while one runs is
+// refused with status 8. done means: exit now with code.
+func takeLock(cfg *rcparse.Config, f *flags, home string, stderr io.Writer) (l *pidLock, code int, done bool) {
+	l = &pidLock{path: pidfilePath(cfg, home)}
+	pid, interval := readPidfile(l.path)
+	if f.quit {
+		if pid == 0 {
+			fmt.Fprintln(stderr, "gofetchmail: no other gofetchmail is running")
+			return l, int(fetch.StatusExclude), true
+		}
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			fmt.Fprintf(stderr, "gofetchmail: can't kill gofetchmail (pid %d): %v\n", pid, err)
+			return l, int(fetch.StatusExclude), true
+		}
+		for i := 0; i < 300 && syscall.Kill(pid, 0) == nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+		fmt.Fprintf(stderr, "gofetchmail: background gofetchmail at %d killed.\n", pid)
+		onlyQuit := true
+		f.fs.Visit(func(fl *pflag.Flag) {
+			if fl.Name != "quit" && fl.Name != "fetchmailrc" {
+				onlyQuit = false
+			}
+		})
+		if onlyQuit && f.fs.NArg() == 0 {
+			return l, 0, true
+		}
+		pid = 0
+	}
+	if pid != 0 {
+		if interval > 0 && f.onlySafe() {
+			if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+				fmt.Fprintf(stderr, "gofetchmail: can't wake daemon (pid %d): %v\n", pid, err)
+				return l, int(fetch.StatusExclude), true
+			}
+			fmt.Fprintf(stderr, "gofetchmail: background gofetchmail at %d awakened.\n", pid)
+			return l, 0, true
+		}
+		if interval > 0 {
+			fmt.Fprintln(stderr, "gofetchmail: can't accept options while a background gofetchmail is running.")
+		} else {
+			fmt.Fprintf(stderr, "gofetchmail: another foreground gofetchmail is running at %d.\n", pid)
+		}
+		return l, int(fetch.StatusExclude), true
+	}
+	return l, 0, false
+}
+
+// write records this process in the pid file.
+func (l *pidLock) write(interval int) {
+	content := strconv.Itoa(os.Getpid()) + "\n"
+	if interval > 0 {
+		content += strconv.Itoa(interval) + "\n"
+	}
+	if err := os.WriteFile(l.path, []byte(content), 0o644); err == nil {
+		l.owned = true
+	}
+}
+
+func (l *pidLock) release() {
+	if l != nil && l.owned {
+		os.Remove(l.path)
+	}
+}
+
+// detach re-executes the program as a session leader with no terminal and
+// returns at once, as fetchmail's fork and setsid do.
+func detach(cfg *rcparse.Config, stderr io.Writer) int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "gofetchmail: cannot detach: %v\n", err)
+		return int(fetch.StatusUndefined)
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		fmt.Fprintf(stderr, "gofetchmail: cannot detach: %v\n", err)
+		return int(fetch.StatusUndefined)
+	}
+	defer devnull.Close()
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), detachedEnv+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(stderr, "gofetchmail: cannot detach: %v\n", err)
+		return int(fetch.StatusUndefined)
+	}
+	fmt.Fprintf(stderr, "gofetchmail: starting gofetchmail %s daemon (pid %d)\n", version, cmd.Process.Pid)
+	return 0
+}
+
+// daemonLoop polls every interval; SIGUSR1 (and SIGHUP) wake it at once, a
+// changed rc file is reloaded before the next poll, and an rc file broken by
+// an edit keeps the old configuration running.
+func daemonLoop(ctx context.Context, cfg *rcparse.Config, rcpath, home string, f *flags, opts fetch.Options, interval int) int {
+	log := opts.Logger
+	wake := make(chan os.Signal, 1)
+	signal.Notify(wake, syscall.SIGUSR1, syscall.SIGHUP)
+	defer signal.Stop(wake)
+	log.Info(fmt.Sprintf("starting gofetchmail %s daemon", version))
+	mtime := modTime(rcpath)
+	for {
+		pollOnce(ctx, cfg, f, opts)
+		if ctx.Err() != nil {
+			break
+		}
+		t := time.NewTimer(time.Duration(interval) * time.Second)
+		select {
+		case <-ctx.Done():
+		case sig := <-wake:
+			log.Info("awakened by " + sig.String())
+		case <-t.C:
+		}
+		t.Stop()
+		if ctx.Err() != nil {
+			break
+		}
+		if m := modTime(rcpath); !m.Equal(mtime) {
+			mtime = m
+			ncfg, code := loadConfig(rcpath, home, f, logWriter{log})
+			if ncfg == nil {
+				log.Error(fmt.Sprintf("the rc file %s changed and does not load (status %d); keeping the previous configuration", rcpath, code))
+				continue
+			}
+			log.Info("the rc file changed; configuration reloaded")
+			cfg = ncfg
+		}
+	}
+	log.Info("terminated by signal; gofetchmail daemon exiting")
+	return 0
+}
+
+func modTime(path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
+
+// logWriter turns writes of diagnostic lines into log records.
+type logWriter struct {
+	log interface{ Error(string, ...any) }
+}
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.Error(strings.TrimSpace(strings.TrimPrefix(string(p), "gofetchmail: ")))
+	return len(p), nil
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"log/syslog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// lineHandler is a slog.Handler that writes fetchmail-style lines:
+// "gofetchmail: message key=value", optionally with a timestamp (logfile).
+type lineHandler struct {
+	mu         *sync.Mutex
+	w          io.Writer
+	level      slog.Leveler
+	timestamps bool
+	attrs      []slog.Attr
+}
+
+func newLineHandler(w io.Writer, level slog.Leveler, timestamps bool) *lineHandler {
+	return &lineHandler{mu: &sync.Mutex{}, w: w, level: level, timestamps: timestamps}
+}
+
+func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
+
+func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	if h.timestamps {
+		b.WriteString(r.Time.Format(time.RFC3339))
+		b.WriteByte(' ')
+	}
+	b.WriteString("gofetchmail: ")
+	b.WriteString(formatRecord(r, h.attrs))
+	b.WriteByte('\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+func (h *lineHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr{}, h.attrs...), as...)
+	return &c
+}
+
+func (h *lineHandler) WithGroup(string) slog.Handler { return h }
+
+// formatRecord renders the message and its attributes (poll names are
+// already in the messages, so "poll" attributes are left out).
+func formatRecord(r slog.Record, extra []slog.Attr) string {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	add := func(a slog.Attr) bool {
+		if a.Key == "poll" {
+			return true
+		}
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value.Any())
+		return true
+	}
+	for _, a := range extra {
+		add(a)
+	}
+	r.Attrs(add)
+	return b.String()
+}
+
+// syslogHandler sends records to syslog with the mail facility, as
+// fetchmail does (ident, LOG_PID).
+type syslogHandler struct {
+	w     *syslog.Writer
+	level slog.Leveler
+	attrs []slog.Attr
+}
+
+func newSyslogHandler(level slog.Leveler) (*syslogHandler, error) {
+	w, err := syslog.New(syslog.LOG_MAIL|syslog.LOG_INFO, "gofetchmail")
+	if err != nil {
+		return nil, err
+	}
+	return &syslogHandler{w: w, level: level}, nil
+}
+
+func (h *syslogHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
+
+func (h *syslogHandler) Handle(_ context.Context, r slog.Record) error {
+	msg := formatRecord(r, h.attrs)
+	switch {
+	case r.Level >= slog.LevelError:
+		return h.w.Err(msg)
+	case r.Level >= slog.LevelWarn:
+		return h.w.Warning(msg)
+	case r.Level >= slog.LevelInfo:
+		return h.w.Info(msg)
+	}
+	return h.w.Debug(msg)
+}
+
+func (h *syslogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr{}, h.attrs...), as...)
+	return &c
+}
+
+func (h *syslogHandler) WithGroup(string) slog.Handler { return h }
+
+// logLevel maps -s and -v to a level: -s shows errors only, -v the
+// protocol trace.
+func logLevel(f *flags) slog.Level {
+	switch {
+	case f.verbose > 0:
+		return slog.LevelDebug
+	case f.silent:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
+// openLogger builds the logger: syslog with --syslog, the logfile with -L
+// (appended, timestamped), else stderr.
+func openLogger(f *flags, syslogOn bool, logfile string, stderr io.Writer) (*slog.Logger, func(), error) {
+	level := logLevel(f)
+	if syslogOn {
+		h, err := newSyslogHandler(level)
+		if err == nil {
+			return slog.New(h), func() { h.w.Close() }, nil
+		}
+		// No syslog daemon: say so and keep logging to stderr.
+		fmt.Fprintf(stderr, "gofetchmail: syslog is not available (%v); logging to standard error\n", err)
+	}
+	if logfile != "" {
+		lf, err := os.OpenFile(logfile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("logfile: %w", err)
+		}
+		return slog.New(newLineHandler(lf, level, true)), func() { lf.Close() }, nil
+	}
+	return slog.New(newLineHandler(stderr, level, false)), func() {}, nil
+}

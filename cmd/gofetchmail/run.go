@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/gofetchmail/gofetchmail/fetch"
+	"github.com/gofetchmail/gofetchmail/rcparse"
+)
+
+// run is the whole program; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "demo" {
+		return runDemo(args[1:], stdout, stderr)
+	}
+	f := newFlags(stderr)
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			usage(stdout, f)
+			return 0
+		}
+		fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
+		if isUnknownOption(err) {
+			// fetchmail prints the usage and exits 0 on an unknown option.
+			usage(stdout, f)
+			return 0
+		}
+		return int(fetch.StatusSyntax)
+	}
+	if f.help {
+		usage(stdout, f)
+		return 0
+	}
+	home := homeDir()
+	rcpath := rcPath(f, home)
+	if f.version {
+		printVersion(stdout)
+	}
+
+	cfg, code := loadConfig(rcpath, home, f, stderr)
+	if cfg == nil {
+		return code
+	}
+	if f.configdump {
+		if err := cfg.DumpJSON(stdout); err != nil {
+			fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
+			return int(fetch.StatusUndefined)
+		}
+		return 0
+	}
+	if f.version {
+		cfg.Summary(stdout)
+		return 0
+	}
+
+	lock, code, done := takeLock(cfg, f, home, stderr)
+	if done {
+		return code
+	}
+	defer lock.release()
+
+	if len(cfg.Servers) == 0 {
+		fmt.Fprintln(stderr, "gofetchmail: no mailservers have been specified.")
+		return int(fetch.StatusSyntax)
+	}
+	daemon := cfg.Daemon
+	if f.check {
+		daemon = 0
+	}
+	if daemon > 0 && !f.nodetach && os.Getenv(detachedEnv) == "" {
+		return detach(cfg, stderr)
+	}
+	lock.write(daemon)
+
+	logfile := ""
+	if cfg.Logfile != nil && daemon > 0 {
+		logfile = *cfg.Logfile
+	}
+	if f.given("logfile") {
+		logfile = f.logfile
+	}
+	logger, closeLog, err := openLogger(f, cfg.Syslog && !f.given("logfile"), logfile, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
+		return int(fetch.StatusUndefined)
+	}
+	defer closeLog()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	opts := fetch.Options{
+		Logger:       logger,
+		Verbose:      f.verbose,
+		Home:         home,
+		NoBuiltinSSH: f.noBuiltinSSH,
+		Check:        f.check,
+		Version:      version,
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		opts.Password = promptPassword
+	}
+	if daemon > 0 {
+		return daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
+	}
+	return pollOnce(ctx, cfg, f, opts)
+}
+
+// pollOnce runs every selected entry once and returns the exit status.
+func pollOnce(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options) int {
+	jobs, err := selectJobs(cfg, f.fs.Args())
+	if err != nil {
+		opts.Logger.Error(err.Error())
+		return int(fetch.StatusSyntax)
+	}
+	uids, err := fetch.LoadUIDStore(cfg.Idfile)
+	if err != nil {
+		opts.Logger.Error(err.Error())
+		return int(fetch.StatusIOErr)
+	}
+	results := fetch.Run(ctx, jobs, uids, opts)
+	for _, r := range results {
+		if r.Err != nil {
+			opts.Logger.Error(r.Err.Error())
+		}
+	}
+	return int(fetch.ExitStatus(results))
+}
+
+// loadConfig checks and parses the rc file and applies the command line.
+// A nil config means: exit with the returned code.
+func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Config, int) {
+	opts := rcparse.Options{Home: home, User: loginName(), Root: os.Geteuid() == 0}
+	if !f.version && !f.configdump {
+		if err := rcparse.CheckPermissions(rcpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
+			return nil, int(fetch.StatusIOErr)
+		}
+	}
+	cfg, warns, err := rcparse.ParseFile(rcpath, opts)
+	if errors.Is(err, fs.ErrNotExist) && !f.given("fetchmailrc") {
+		// A missing rc file is an empty configuration, as in fetchmail.
+		cfg, warns, err = rcparse.Parse(rcpath, nil, opts)
+	}
+	for _, w := range warns {
+		fmt.Fprintln(stderr, w.String()) // already prefixed like fetchmail's
+	}
+	if err != nil {
+		var se *rcparse.SyntaxError
+		var le *rcparse.LogfileError
+		switch {
+		case errors.As(err, &se):
+			fmt.Fprintln(stderr, err.Error())
+			return nil, int(fetch.StatusSyntax)
+		case errors.As(err, &le):
+			fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
+			return nil, int(fetch.StatusUndefined)
+		}
+		fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
+		return nil, int(fetch.StatusIOErr)
+	}
+	// Server names on the command line that the rc file does not know
+	// become entries of their own, with the built-in defaults.
+	for _, name := range f.fs.Args() {
+		if findServer(cfg, name) == nil {
+			adhoc, _, err := rcparse.Parse("command line", []byte(fmt.Sprintf("poll %q\n", name)), opts)
+			if err != nil || len(adhoc.Servers) == 0 {
+				fmt.Fprintf(stderr, "gofetchmail: cannot poll %q: %v\n", name, err)
+				return nil, int(fetch.StatusSyntax)
+			}
+			cfg.Servers = append(cfg.Servers, adhoc.Servers...)
+		}
+	}
+	if err := applyOverrides(cfg, f); err != nil {
+		fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
+		return nil, int(fetch.StatusSyntax)
+	}
+	return cfg, 0
+}
+
+// findServer finds an entry by poll name or aka name.
+func findServer(cfg *rcparse.Config, name string) *rcparse.Server {
+	for _, s := range cfg.Servers {
+		if s.Pollname == name {
+			return s
+		}
+		for _, a := range s.Aka {
+			if a == name {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// selectJobs picks the entries to poll: those named on the command line, or
+// every entry not marked skip.
+func selectJobs(cfg *rcparse.Config, names []string) ([]fetch.Job, error) {
+	var servers []*rcparse.Server
+	if len(names) > 0 {
+		for _, n := range names {
+			s := findServer(cfg, n)
+			if s == nil {
+				return nil, fmt.Errorf("no entry for server %q", n)
+			}
+			servers = append(servers, s)
+		}
+	} else {
+		for _, s := range cfg.Servers {
+			if !s.Skip {
+				servers = append(servers, s)
+			}
+		}
+	}
+	var jobs []fetch.Job
+	for _, s := range servers {
+		for _, u := range s.Users {
+			jobs = append(jobs, fetch.Job{Config: cfg, Server: s, User: u})
+		}
+	}
+	return jobs, nil
+}
+
+func homeDir() string {
+	if h := os.Getenv("HOME_ETC"); h != "" {
+		return h
+	}
+	if h := os.Getenv("HOME"); h != "" {
+		return h
+	}
+	if u, err := user.Current(); err == nil {
+		return u.HomeDir
+	}
+	return "/"
+}
+
+// rcPath finds the rc file as fetchmail does: -f, $FETCHMAILHOME/fetchmailrc,
+// then ~/.fetchmailrc.
+func rcPath(f *flags, home string) string {
+	if f.rcfile != "" {
+		return f.rcfile
+	}
+	if fh := os.Getenv("FETCHMAILHOME"); fh != "" {
+		return filepath.Join(fh, "fetchmailrc")
+	}
+	return filepath.Join(home, ".fetchmailrc")
+}
+
+// loginName is the calling user's name: FETCHMAILUSER, LOGNAME, USER, then
+// the passwd entry.
+func loginName() string {
+	for _, v := range []string{"FETCHMAILUSER", "LOGNAME", "USER"} {
+		if n := os.Getenv(v); n != "" {
+			if u, err := user.Lookup(n); err == nil && u.Uid == fmt.Sprint(os.Getuid()) {
+				return n
+			}
+		}
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "nobody"
+}
+
+func promptPassword(prompt string) (string, error) {
+	fmt.Fprint(os.Stderr, prompt)
+	b, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(os.Stderr)
+	return string(b), err
+}
+
+func printVersion(w io.Writer) {
+	commit := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				commit = s.Value
+			}
+		}
+	}
+	fmt.Fprintf(w, "This is gofetchmail release %s (%s, commit %s), a fetchmail-compatible retriever with in-process SSH.\n", version, runtime.Version(), commit)
+}
+
+func usage(w io.Writer, f *flags) {
+	fmt.Fprintln(w, "usage:  gofetchmail [options] [server ...]")
+	fmt.Fprintln(w, "        gofetchmail demo")
+	fmt.Fprintln(w, "  Options are as follows:")
+	fmt.Fprint(w, f.fs.FlagUsages())
+}
+
+func isUnknownOption(err error) bool {
+	var nf *pflag.NotExistError
+	return errors.As(err, &nf)
+}
