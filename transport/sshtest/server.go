@@ -251,12 +251,15 @@ func (s *Server) directTCPIP(nc ssh.NewChannel) {
 		nc.Reject(ssh.ConnectionFailed, err.Error())
 		return
 	}
+	// Counted before Accept: the client learns of the channel from the
+	// confirmation Accept sends, and must then see it counted.
+	s.forwards.Add(1)
 	ch, reqs, err := nc.Accept()
 	if err != nil {
+		s.forwards.Add(-1)
 		target.Close()
 		return
 	}
-	s.forwards.Add(1)
 	s.logf("sshtest: direct-tcpip to %s:%d", m.Host, m.Port)
 	go ssh.DiscardRequests(reqs)
 	pipe(ch, target)
