@@ -50,7 +50,33 @@ type Batcher interface {
 	Sync() error
 }
 
+// Stager is a Batcher whose group commit can be split in two, so that the
+// caller can write a journal between the halves and deliver exactly once
+// across crashes:
+//
+//   - Prepare waits until every message committed since the last Sync is
+//     durable in a staging area, where no mail reader sees it.
+//   - Sync then publishes the staged messages (and prepares first any that
+//     were committed after Prepare).
+//   - Recover, after a crash, publishes the messages named by keys that are
+//     still staged and reports which of them are delivered (published now or
+//     before). A key it does not report was never durably staged: that
+//     message is not delivered.
+//
+// A Tx of a Stager implements Keyed, naming the message for Recover.
+type Stager interface {
+	Batcher
+	Prepare() error
+	Recover(keys []string) (delivered map[string]bool, err error)
+}
+
+// Keyed is implemented by the Tx of a Stager: Key names the message's file.
+type Keyed interface {
+	Key() string
+}
+
 var (
+	_ Stager    = (*Maildir)(nil)
 	_ Deliverer = (*Maildir)(nil)
 	_ Batcher   = (*Maildir)(nil)
 	_ Deliverer = (*Mbox)(nil)

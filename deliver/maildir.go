@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/emersion/go-maildir"
@@ -38,12 +39,14 @@ type MaildirOptions struct {
 //     the fsync of new/ fails, Sync returns the error; messages already
 //     renamed stay in new/ (a later poll may deliver them again).
 //   - Close discards committed messages that were never synced.
+//   - Prepare and Recover split Sync for a caller that journals (Stager).
 type Maildir struct {
 	dir   maildir.Dir
 	opts  MaildirOptions
 	sem   chan struct{} // bounds fsyncs in flight
 	mu    sync.Mutex
-	batch []*maildirTx // committed, not yet synced
+	batch []*maildirTx // committed, fsync started
+	ready []*maildirTx // prepared: durable in tmp/, not yet in new/
 }
 
 // NewMaildir opens the Maildir at path, creating path and its tmp, new and
@@ -109,31 +112,50 @@ func (m *Maildir) Begin(ctx context.Context, env Envelope) (Tx, error) {
 	return &maildirTx{m: m, key: key, f: f, w: getWriter(f)}, nil
 }
 
-// Sync makes every committed message durable and moves it into new/. See the
-// type's documentation for the exact contract.
-func (m *Maildir) Sync() error {
+// Prepare waits for the fsyncs of every message committed since the last
+// Sync: when it returns nil they are durable in tmp/, not yet visible. If an
+// fsync failed, every staged file is removed and none of those messages is
+// delivered.
+func (m *Maildir) Prepare() error {
 	m.mu.Lock()
 	batch := m.batch
 	m.batch = nil
 	m.mu.Unlock()
-	if len(batch) == 0 {
-		return nil
-	}
 	var syncErr error
 	for _, tx := range batch {
 		if err := <-tx.synced; err != nil && syncErr == nil {
 			syncErr = err
 		}
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if syncErr != nil {
-		for _, tx := range batch {
+		for _, tx := range append(m.ready, batch...) {
 			os.Remove(tx.tmpPath())
 		}
+		m.ready = nil
 		return syncErr
 	}
-	for i, tx := range batch {
+	m.ready = append(m.ready, batch...)
+	return nil
+}
+
+// Sync makes every committed message durable and moves it into new/. See the
+// type's documentation for the exact contract.
+func (m *Maildir) Sync() error {
+	if err := m.Prepare(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	ready := m.ready
+	m.ready = nil
+	m.mu.Unlock()
+	if len(ready) == 0 {
+		return nil
+	}
+	for i, tx := range ready {
 		if err := os.Rename(tx.tmpPath(), tx.newPath()); err != nil {
-			for _, rest := range batch[i:] {
+			for _, rest := range ready[i:] {
 				os.Remove(rest.tmpPath())
 			}
 			return fmt.Errorf("maildir %s: rename into new/: %w", m.dir, err)
@@ -142,15 +164,68 @@ func (m *Maildir) Sync() error {
 	return m.syncDir("new")
 }
 
+// Recover publishes, after a crash, the staged messages named by keys: a
+// key still in tmp/ is moved into new/. It reports as delivered every key
+// now in new/ or in cur/ (where a mail reader may have moved it, with
+// ":2,flags" appended).
+func (m *Maildir) Recover(keys []string) (map[string]bool, error) {
+	delivered := map[string]bool{}
+	moved := false
+	var cur map[string]bool // base names in cur/, read when first needed
+	for _, key := range keys {
+		if key == "" || key == "." || key == ".." || strings.ContainsAny(key, "/:") {
+			continue
+		}
+		err := os.Rename(m.path("tmp", key), m.path("new", key))
+		switch {
+		case err == nil:
+			moved = true
+			delivered[key] = true
+			continue
+		case !errors.Is(err, os.ErrNotExist):
+			return delivered, fmt.Errorf("maildir %s: recover %s: %w", m.dir, key, err)
+		}
+		if _, err := os.Stat(m.path("new", key)); err == nil {
+			delivered[key] = true
+			continue
+		}
+		if cur == nil {
+			names, err := os.ReadDir(filepath.Join(string(m.dir), "cur"))
+			if err != nil {
+				return delivered, fmt.Errorf("maildir %s: %w", m.dir, err)
+			}
+			cur = map[string]bool{}
+			for _, e := range names {
+				base, _, _ := strings.Cut(e.Name(), ":")
+				cur[base] = true
+			}
+		}
+		if cur[key] {
+			delivered[key] = true
+		}
+	}
+	if moved {
+		if err := m.syncDir("new"); err != nil {
+			return nil, err
+		}
+	}
+	return delivered, nil
+}
+
+// Path is the maildir's directory.
+func (m *Maildir) Path() string { return string(m.dir) }
+
 // Close waits for background fsyncs and removes the files of messages that
 // were committed but never synced.
 func (m *Maildir) Close() error {
 	m.mu.Lock()
-	batch := m.batch
-	m.batch = nil
+	batch, ready := m.batch, m.ready
+	m.batch, m.ready = nil, nil
 	m.mu.Unlock()
 	for _, tx := range batch {
 		<-tx.synced
+	}
+	for _, tx := range append(ready, batch...) {
 		os.Remove(tx.tmpPath())
 	}
 	return nil

@@ -20,6 +20,9 @@ type maildirTx struct {
 	synced chan error // batch mode: result of the background fsync
 }
 
+// Key is the message's unique file name, the same in tmp/ and new/.
+func (tx *maildirTx) Key() string { return tx.key }
+
 func (tx *maildirTx) tmpPath() string { return tx.m.path("tmp", tx.key) }
 func (tx *maildirTx) newPath() string { return tx.m.path("new", tx.key) }
 
