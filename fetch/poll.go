@@ -41,6 +41,9 @@ type Result struct {
 // connections) and returns one result per job. A failure in one job does not
 // stop the others.
 func Run(ctx context.Context, jobs []Job, uids *UIDStore, opts Options) []Result {
+	if err := recoverJournal(uids, opts.logger()); err != nil {
+		opts.logger().Error(err.Error())
+	}
 	d := newDialer(&opts)
 	defer d.close()
 	out := make([]Result, 0, len(jobs))
@@ -86,6 +89,7 @@ type session struct {
 type pendingMsg struct {
 	num int
 	uid string
+	key string // the deliverer's name for the message (journal), if any
 }
 
 func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options) Result {
@@ -449,7 +453,11 @@ func (s *session) fetchOne(ctx context.Context, m message, idx, n int) error {
 		return &deliveryError{err}
 	}
 	s.res.Delivered++
-	s.pending = append(s.pending, pendingMsg{num: m.num, uid: m.uid})
+	pm := pendingMsg{num: m.num, uid: m.uid}
+	if k, ok := tx.(deliver.Keyed); ok {
+		pm.key = k.Key()
+	}
+	s.pending = append(s.pending, pm)
 	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, idx, n, rd.Bytes(), s.dlv))
 	return nil
 }
@@ -458,12 +466,50 @@ func (s *session) fetchOne(ctx context.Context, m message, idx, n int) error {
 // commit) and records their UIDs durably in the idfile. Only what record
 // accepted may be deleted on the server.
 func (s *session) record() error {
+	if st, ok := s.dlv.(stager); ok {
+		return s.recordJournaled(st)
+	}
 	if b, ok := s.dlv.(deliver.Batcher); ok {
 		if err := b.Sync(); err != nil {
 			// Not durable: do not delete. The next poll fetches them again.
 			return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{err}}
 		}
 	}
+	return s.recordUIDs()
+}
+
+// recordJournaled is record for a deliverer that stages: stage durably,
+// journal, publish, record the UIDs, drop the journal. A crash anywhere in
+// between is finished by recoverJournal, so nothing is delivered twice.
+func (s *session) recordJournaled(st stager) error {
+	if err := st.Prepare(); err != nil {
+		return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{err}}
+	}
+	j := journal{Account: s.key, Maildir: st.Path()}
+	for _, p := range s.pending {
+		if p.uid != "" && p.key != "" {
+			j.Entries = append(j.Entries, journalEntry{UID: p.uid, Key: p.key})
+		}
+	}
+	jpath := journalPath(s.uids.Path())
+	if err := writeJournal(jpath, j); err != nil {
+		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
+	}
+	if err := st.Sync(); err != nil {
+		os.Remove(jpath) // nothing published is recorded; Recover would check anyway
+		return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{err}}
+	}
+	if err := s.recordUIDs(); err != nil {
+		return err // the journal stays: the next run records the UIDs
+	}
+	if err := os.Remove(jpath); err != nil {
+		s.opts.logger().Warn("could not remove the delivery journal; the next run will replay it harmlessly", "err", err)
+	}
+	return nil
+}
+
+// recordUIDs durably records the pending messages' UIDs in the idfile.
+func (s *session) recordUIDs() error {
 	var uids []string
 	for _, p := range s.pending {
 		if p.uid != "" {
