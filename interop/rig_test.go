@@ -197,6 +197,18 @@ func (h home) rc(t *testing.T, text string) string {
 	return path
 }
 
+// env is the environment of a gofetchmail run: HOME is h, the fake ssh
+// first on PATH.
+func (h home) env() []string {
+	return []string{
+		"HOME=" + h.dir,
+		"PATH=" + h.bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"LANG=C.UTF-8",
+		"USER=manish",
+		"LOGNAME=manish",
+	}
+}
+
 // maildir is where the runs deliver to.
 func (h home) maildir() string { return filepath.Join(h.dir, "Maildir") }
 
@@ -214,21 +226,20 @@ func (r result) String() string {
 // the fake ssh first on PATH; it gives up after a minute.
 func (h home) run(t *testing.T, rc string) result {
 	t.Helper()
+	return h.runArgs(t, "-f", rc, "--maildir", h.maildir())
+}
+
+// runArgs runs gofetchmail with args as run does.
+func (h home) runArgs(t *testing.T, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	args := []string{"-f", rc, "--maildir", h.maildir()}
 	if os.Getenv("INTEROP_VERBOSE") != "" {
 		args = append(args, "-v")
 	}
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Dir = h.dir
-	cmd.Env = []string{
-		"HOME=" + h.dir,
-		"PATH=" + h.bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"LANG=C.UTF-8",
-		"USER=manish",
-		"LOGNAME=manish",
-	}
+	cmd.Env = h.env()
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
