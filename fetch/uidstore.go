@@ -64,14 +64,21 @@ func ValidUID(uid string) bool {
 
 // LoadUIDStore reads the idfile at path. A missing file is an empty store.
 func LoadUIDStore(path string) (*UIDStore, error) {
-	s := &UIDStore{path: path, uids: map[string]*uidList{}, keys: map[string]string{}}
 	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("idfile: %w", err)
 	}
+	s, err := parseUIDStore(data)
+	if err != nil {
+		return nil, fmt.Errorf("idfile %s: %w", path, err)
+	}
+	s.path = path
+	return s, nil
+}
+
+// parseUIDStore reads idfile contents; lines it cannot parse are dropped.
+func parseUIDStore(data []byte) (*UIDStore, error) {
+	s := &UIDStore{uids: map[string]*uidList{}, keys: map[string]string{}}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -82,9 +89,8 @@ func LoadUIDStore(path string) (*UIDStore, error) {
 		s.list(key).add(uid)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("idfile %s: %w", path, err)
+		return nil, err
 	}
-	s.dirty = false
 	return s, nil
 }
 
@@ -210,6 +216,15 @@ func (s *UIDStore) Save() error {
 	if !s.dirty {
 		return nil
 	}
+	if err := writeFileDurable(s.path, s.encode()); err != nil {
+		return fmt.Errorf("idfile: %w", err)
+	}
+	s.dirty = false
+	return nil
+}
+
+// encode renders the store in fetchmail's idfile format.
+func (s *UIDStore) encode() []byte {
 	var buf bytes.Buffer
 	for _, lk := range s.order {
 		l := s.uids[lk]
@@ -220,11 +235,7 @@ func (s *UIDStore) Save() error {
 			buf.WriteByte('\n')
 		}
 	}
-	if err := writeFileDurable(s.path, buf.Bytes()); err != nil {
-		return fmt.Errorf("idfile: %w", err)
-	}
-	s.dirty = false
-	return nil
+	return buf.Bytes()
 }
 
 // writeFileDurable replaces path with data (or removes it when data is

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -68,22 +69,20 @@ func FuzzUIDStoreLoad(f *testing.F) {
 	f.Add([]byte("a@b 1\nc@d 2\n"))
 	f.Add([]byte("@ \n@@ x y\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "ids")
-		os.WriteFile(path, data, 0o600)
-		s, err := LoadUIDStore(path)
+		s, err := parseUIDStore(data)
 		if err != nil {
-			return
+			return // a line over 1 MiB
 		}
 		s.Add("x@y", "z")
-		if err := s.Save(); err != nil {
-			t.Fatal(err)
-		}
-		s2, err := LoadUIDStore(path)
+		s2, err := parseUIDStore(s.encode())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !s2.Seen("x@y")["z"] {
 			t.Fatal("round trip lost a UID")
+		}
+		if got := s2.encode(); !bytes.Equal(got, s.encode()) {
+			t.Fatalf("encode is not stable:\n%q\n%q", s.encode(), got)
 		}
 	})
 }
