@@ -4,6 +4,8 @@ package interop
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -116,4 +118,24 @@ func TestKeepLeavesMail(t *testing.T) {
 	expectExit(t, h.run(t, h.rc(t, directRC("foobar", "keep"))), 0)
 	verify(t, h.maildir(), 5)
 	serverHolds(t, 5)
+}
+
+// TestChangedHostKeyExit2 expects a known_hosts entry with another key for
+// the real sshd to be refused as a changed key (exit 2), mail untouched.
+func TestChangedHostKeyExit2(t *testing.T) {
+	h := newHome(t, rig["RIG_CLIENT_KEY"], false)
+	other, err := os.ReadFile(rig["RIG_CLIENT_KEY"] + ".pub") // any other ed25519 key
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(other))
+	writeFile(t, filepath.Join(h.dir, ".ssh", "known_hosts"),
+		fmt.Sprintf("[127.0.0.1]:%s %s %s\n", rig["RIG_SSH_PORT"], fields[0], fields[1]), 0o600)
+	fill(t, 3)
+	r := h.run(t, h.rc(t, seed("foobar")))
+	expectExit(t, r, 2)
+	if !strings.Contains(strings.ToLower(r.stderr), "changed") {
+		t.Errorf("stderr does not say the host key changed:\n%s", r.stderr)
+	}
+	serverHolds(t, 3)
 }
