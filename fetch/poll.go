@@ -110,6 +110,8 @@ func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Option
 		return s.res
 	}
 	switch {
+	case s.res.Status == StatusMaxFetch:
+		// fetchmail reports the fetchlimit (13) even when mail was retrieved.
 	case s.res.Delivered > 0 || (opts.Check && s.res.Waiting > 0):
 		s.res.Status = StatusSuccess
 	case s.res.Status == 0:
