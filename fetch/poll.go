@@ -80,10 +80,12 @@ type session struct {
 	dlv    deliver.Deliverer
 	res    Result
 
-	pending []pendingMsg // delivered, not yet durable/recorded/deleted
-	deleted []string     // UIDs DELEd in this session (forgotten after QUIT)
-	buf     []byte
-	br      *bufio.Reader // reused across messages, peeks at the header
+	pending  []pendingMsg // delivered, not yet durable/recorded/deleted
+	deleted  []string     // UIDs of messages to delete (forgotten after QUIT)
+	toDelete []int        // message numbers to DELE before QUIT
+	caps     pop3.Capabilities
+	buf      []byte
+	br       *bufio.Reader // reused across messages, peeks at the header
 }
 
 type pendingMsg struct {
@@ -182,6 +184,7 @@ func (s *session) run(ctx context.Context, d *dialer) error {
 			return err
 		}
 	}
+	s.caps = caps
 	if err := s.authenticate(ctx); err != nil {
 		return err
 	}
@@ -266,15 +269,27 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	// entry used keep. Without keep they are deleted, never delivered twice.
 	if !u.Keep {
 		for _, m := range old {
-			if err := s.client.Dele(ctx, m.num); err != nil {
-				return err
-			}
+			s.toDelete = append(s.toDelete, m.num)
 			s.deleted = append(s.deleted, m.uid)
-			s.res.Deleted++
 		}
 	}
-	if len(fresh) == 0 {
-		return nil
+	// Oversized messages stay on the server; fetchlimit caps the rest.
+	var want []message
+	for _, m := range fresh {
+		if u.Limit > 0 && m.size > int64(u.Limit) {
+			log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized)", s.label, m.num, m.size))
+			s.res.Skipped++
+			continue
+		}
+		want = append(want, m)
+	}
+	if u.Fetchlimit > 0 && len(want) > u.Fetchlimit {
+		log.Info(fmt.Sprintf("fetchlimit %d reached; %d messages left on the server", u.Fetchlimit, len(want)-u.Fetchlimit))
+		want = want[:u.Fetchlimit]
+		s.res.Status = StatusMaxFetch
+	}
+	if len(want) == 0 {
+		return s.deleteMarked(ctx)
 	}
 	dlv, err := openDeliverer(u, s.opts)
 	if err != nil {
@@ -288,33 +303,46 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		}
 	}()
 	s.buf = make([]byte, 256*1024)
-	for i, m := range fresh {
-		if u.Fetchlimit > 0 && s.res.Delivered >= u.Fetchlimit {
-			log.Info(fmt.Sprintf("fetchlimit %d reached; %d messages left on the server", u.Fetchlimit, len(fresh)-i))
-			s.res.Status = StatusMaxFetch
-			break
-		}
-		if u.Limit > 0 && m.size > int64(u.Limit) {
-			log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized)", s.label, m.num, m.size))
+	nums := make([]int, len(want))
+	byNum := make(map[int]message, len(want))
+	for i, m := range want {
+		nums[i] = m.num
+		byNum[m.num] = m
+	}
+	p := s.client.RetrPipeline(ctx, nums, s.window())
+	for i := 1; ; i++ {
+		num, rd, err := p.Next()
+		var perr *pop3.Error
+		if errors.As(err, &perr) {
+			log.Error(fmt.Sprintf("message %s:%d could not be retrieved, left on the server: %v", s.label, num, err))
 			s.res.Skipped++
 			continue
 		}
-		if err := s.fetchOne(ctx, m, i+1, len(fresh)); err != nil {
+		if err != nil {
+			return err
+		}
+		if rd == nil {
+			break
+		}
+		if err := s.fetchOne(ctx, byNum[num], rd, i, len(want)); err != nil {
 			var de *deliveryError
 			if errors.As(err, &de) {
-				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, m.num, de.err))
+				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, num, de.err))
 				s.res.Skipped++
 				continue
 			}
 			return err
 		}
 		if len(s.pending) >= s.opts.batchSize() {
-			if err := s.flush(ctx); err != nil {
+			if err := s.flush(); err != nil {
 				return err
 			}
 		}
 	}
-	if err := s.flush(ctx); err != nil {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	if err := s.deleteMarked(ctx); err != nil {
 		return err
 	}
 	if s.res.Delivered == 0 && s.res.Skipped > 0 && s.res.Status == 0 {
@@ -337,12 +365,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *session) fetchOne(ctx context.Context, m message, idx, n int) error {
+func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReader, idx, n int) error {
 	srv, u := s.job.Server, s.job.User
-	rd, err := s.client.Retr(ctx, m.num)
-	if err != nil {
-		return err
-	}
 	defer rd.Close()
 	if s.br == nil {
 		s.br = bufio.NewReaderSize(rd, headerPeek)
@@ -461,8 +485,11 @@ func (s *session) recordUIDs() error {
 }
 
 // flush makes the pending deliveries durable and recorded, and only then
-// sends their DELEs (with keep, they are only remembered as seen).
-func (s *session) flush(ctx context.Context) error {
+// marks them for deletion (with keep, they are only remembered as seen).
+// The DELEs themselves go out after the retrieval, in deleteMarked: POP3
+// deletes nothing before QUIT, and a DELE must not cut into pipelined
+// RETR replies.
+func (s *session) flush() error {
 	if len(s.pending) == 0 {
 		return nil
 	}
@@ -474,15 +501,34 @@ func (s *session) flush(ctx context.Context) error {
 		return nil
 	}
 	for _, p := range s.pending {
-		if err := s.client.Dele(ctx, p.num); err != nil {
-			return err
-		}
+		s.toDelete = append(s.toDelete, p.num)
 		if p.uid != "" {
 			s.deleted = append(s.deleted, p.uid)
 		}
-		s.res.Deleted++
 	}
 	return nil
+}
+
+// deleteMarked sends the DELEs of every message marked for deletion:
+// delivered and recorded in this poll, or recorded by an earlier one.
+func (s *session) deleteMarked(ctx context.Context) error {
+	if len(s.toDelete) == 0 {
+		return nil
+	}
+	if err := s.client.DeleMany(ctx, s.toDelete, s.window()); err != nil {
+		return err
+	}
+	s.res.Deleted += len(s.toDelete)
+	return nil
+}
+
+// window is how many commands are kept in flight: RFC 2449 PIPELINING
+// when the server offers it, else one.
+func (s *session) window() int {
+	if s.caps.Has("PIPELINING") {
+		return 32
+	}
+	return 1
 }
 
 // salvage runs when a poll breaks off with messages delivered but not yet

@@ -211,7 +211,10 @@ func TestConnectionDropMidFetch(t *testing.T) {
 			return "+OK message follows\r\nFrom: x\r\n\r\npartial bo", true // then the hook below closes
 		}
 		if strings.HasPrefix(cmd, "RETR") && retrs.Load() > 4 {
-			return pop3test.HookClose, true
+			// Pipelined RETRs after the broken one get no answer: the
+			// server hangs mid-message (closing here could reset the
+			// connection before the client has read messages 1 to 3).
+			return "", true
 		}
 		return "", false
 	}}
@@ -327,5 +330,45 @@ func TestCheckModeFetchesNothing(t *testing.T) {
 	}
 	if n := len(e.mbox.Messages()); n != 2 {
 		t.Error("check mode deleted mail")
+	}
+}
+
+// retrOrder condenses the trace: R for a RETR sent, + for a +OK read after it.
+func retrOrder(log string) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		switch {
+		case strings.Contains(l, `msg="POP3> RETR`):
+			out = append(out, "R")
+		case strings.Contains(l, `msg="POP3< +OK`) && len(out) > 0:
+			out = append(out, "+")
+		}
+	}
+	return strings.Join(out, "")
+}
+
+func TestPipeliningUsedWhenOffered(t *testing.T) {
+	e := newTestEnv(t, testMessages(4), nil)
+	if res := e.poll(t); res.Delivered != 4 {
+		t.Fatalf("%+v", res)
+	}
+	if got := retrOrder(e.log.String()); !strings.HasPrefix(got, "RRRR+") {
+		t.Errorf("RETR order %q: the four RETRs should go out before the first reply", got)
+	}
+}
+
+func TestNoPipeliningWithoutCapa(t *testing.T) {
+	sopts := &pop3test.ServerOptions{Hook: func(cmd string) (string, bool) {
+		if cmd == "CAPA" {
+			return "+OK\r\nUSER\r\nUIDL\r\n.\r\n", true
+		}
+		return "", false
+	}}
+	e := newTestEnv(t, testMessages(3), sopts)
+	if res := e.poll(t); res.Delivered != 3 || res.Deleted != 3 {
+		t.Fatalf("%+v", res)
+	}
+	if got := retrOrder(e.log.String()); !strings.HasPrefix(got, "R+R+R+") {
+		t.Errorf("RETR order %q: without PIPELINING one command at a time", got)
 	}
 }
