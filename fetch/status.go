@@ -24,7 +24,7 @@ const (
 	StatusProtocol  Status = 4  // fatal protocol error
 	StatusSyntax    Status = 5  // rc or command-line syntax error, failed pre/postconnect
 	StatusIOErr     Status = 6  // rc file permissions, idfile I/O
-	StatusError     Status = 7  // server error, timeout
+	StatusError     Status = 7  // error reported by the server
 	StatusExclude   Status = 8  // another instance is running
 	StatusLockBusy  Status = 9  // server mailbox busy ([IN-USE], [LOGIN-DELAY])
 	StatusSMTP      Status = 10 // delivery (SMTP, LMTP, local) failed
@@ -105,7 +105,9 @@ func StatusOf(err error) Status {
 	case errors.As(err, &prot):
 		return StatusProtocol
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return StatusError
+		// fetchmail 6.4 ends a poll that timed out waiting for the server
+		// with PS_SOCKET ("timeout after N seconds waiting for server").
+		return StatusSocket
 	case errors.As(err, &nerr):
 		return StatusSocket
 	}
