@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/emersion/go-maildir v0.6.0
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.25.1
 	github.com/kevinburke/ssh_config v1.6.0
 	github.com/knadh/go-pop3 v1.0.1
 	github.com/spf13/pflag v1.1.0

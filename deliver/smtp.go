@@ -1,0 +1,397 @@
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// SMTPOptions configure forwarding to an SMTP or LMTP server, fetchmail's
+// default delivery.
+type SMTPOptions struct {
+	// Hosts is the smtphost hunt list: "host", "host/port" or "/path" (a
+	// unix socket, which always speaks LMTP). The first entry that answers
+	// is used until Close or a connection failure. Default: "localhost".
+	Hosts []string
+	// LMTP speaks LMTP (LHLO, one reply per recipient after the data) to
+	// TCP hosts too (fetchmail's "lmtp").
+	LMTP bool
+	// Address is the domain appended to local recipients in RCPT TO
+	// (fetchmail's "smtpaddress"). Default: the name of the host that
+	// answered, or "localhost" for a socket.
+	Address string
+	// Name, when set, replaces every RCPT TO address (fetchmail's
+	// "smtpname").
+	Name string
+	// Helo is the name sent in EHLO/LHLO. Default: os.Hostname.
+	Helo string
+	// AuthUser and AuthPassword, when AuthUser is set, authenticate with
+	// ESMTP AUTH (CRAM-MD5, PLAIN or LOGIN, the first the server offers)
+	// when the server offers AUTH (fetchmail's "esmtpname" and
+	// "esmtppassword").
+	AuthUser, AuthPassword string
+	// Antispam lists reply codes that mean "refused as spam" (fetchmail's
+	// "antispam"); they set SMTPError.Spam.
+	Antispam []int
+	// Logger receives notices such as recipients refused while others
+	// were accepted. Default: slog.Default.
+	Logger *slog.Logger
+	// Dial opens connections (tests). Default: a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// SMTP forwards each message to an SMTP or LMTP server. One connection is
+// kept open across messages. Commit returns nil only once the server has
+// accepted the message after the end of the data; from then on delivery is
+// the server's responsibility. Refusals are *SMTPError values.
+type SMTP struct {
+	opts SMTPOptions
+
+	conn   net.Conn
+	c      *smtp.Client
+	host   string // the hunt entry that answered
+	lmtp   bool   // the connection speaks LMTP
+	domain string // the RCPT TO domain
+	inTx   bool
+}
+
+// NewSMTP prepares forwarding; it connects on the first Begin (or Connect).
+func NewSMTP(opts *SMTPOptions) (*SMTP, error) {
+	s := &SMTP{}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if len(s.opts.Hosts) == 0 {
+		s.opts.Hosts = []string{"localhost"}
+	}
+	for _, h := range s.opts.Hosts {
+		if _, _, _, err := s.parseHost(h); err != nil {
+			return nil, err
+		}
+	}
+	if s.opts.Helo == "" {
+		s.opts.Helo, _ = os.Hostname()
+		if s.opts.Helo == "" {
+			s.opts.Helo = "localhost"
+		}
+	}
+	if s.opts.Logger == nil {
+		s.opts.Logger = slog.Default()
+	}
+	if s.opts.Dial == nil {
+		var d net.Dialer
+		s.opts.Dial = d.DialContext
+	}
+	return s, nil
+}
+
+// String returns "smtp HOSTS" or "lmtp HOSTS" (the connected host once
+// known).
+func (s *SMTP) String() string {
+	proto := "smtp"
+	if s.opts.LMTP {
+		proto = "lmtp"
+	}
+	if s.host != "" {
+		return proto + " " + s.host
+	}
+	return proto + " " + strings.Join(s.opts.Hosts, " ")
+}
+
+// parseHost splits a hunt entry into a dial network and address, the
+// default RCPT domain, and whether it speaks LMTP.
+func (s *SMTP) parseHost(h string) (network, addr string, lmtp bool, err error) {
+	if strings.HasPrefix(h, "/") {
+		return "unix", h, true, nil
+	}
+	host, port := h, "smtp"
+	if i := strings.LastIndexByte(h, '/'); i >= 0 {
+		host, port = h[:i], h[i+1:]
+	}
+	if host == "" {
+		return "", "", false, fmt.Errorf("smtp: bad host %q", h)
+	}
+	p, err := net.LookupPort("tcp", port)
+	if err != nil {
+		return "", "", false, fmt.Errorf("smtp: host %q: %w", h, err)
+	}
+	return "tcp", net.JoinHostPort(host, fmt.Sprint(p)), s.opts.LMTP, nil
+}
+
+// Connect connects to the first host of the hunt list that answers with a
+// greeting and accepts EHLO (or LHLO), and authenticates when configured.
+// It is a no-op when connected.
+func (s *SMTP) Connect(ctx context.Context) error {
+	if s.c != nil {
+		return nil
+	}
+	var errs []error
+	for _, h := range s.opts.Hosts {
+		err := s.connect(ctx, h)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return &ConnectError{Hosts: s.opts.Hosts, Err: errors.Join(errs...)}
+}
+
+// ConnectError reports that no host of the hunt list could be used.
+type ConnectError struct {
+	Hosts []string
+	Err   error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("smtp: no usable host in %s: %v", strings.Join(e.Hosts, " "), e.Err)
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// connect tries one hunt entry.
+func (s *SMTP) connect(ctx context.Context, h string) error {
+	network, addr, lmtp, err := s.parseHost(h)
+	if err != nil {
+		return err
+	}
+	conn, err := s.opts.Dial(ctx, network, addr)
+	if err != nil {
+		return fmt.Errorf("smtp %s: %w", h, err)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	var c *smtp.Client
+	if lmtp {
+		c = smtp.NewClientLMTP(conn)
+	} else {
+		c = smtp.NewClient(conn)
+	}
+	if err := c.Hello(s.opts.Helo); err != nil {
+		c.Close()
+		return s.smtpError(h, "greeting", "", err)
+	}
+	if s.opts.AuthUser != "" {
+		if ok, _ := c.Extension("AUTH"); ok {
+			if err := c.Auth(s.saslClient(c)); err != nil {
+				c.Close()
+				return s.smtpError(h, "AUTH", "", err)
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		c.Close()
+		return fmt.Errorf("smtp %s: %w", h, ctx.Err())
+	}
+	s.conn, s.c, s.host, s.lmtp = conn, c, h, lmtp
+	s.domain = s.opts.Address
+	if s.domain == "" {
+		s.domain = "localhost"
+		if network == "tcp" {
+			s.domain, _, _ = net.SplitHostPort(addr)
+		}
+	}
+	return nil
+}
+
+// drop closes the connection without QUIT; the next Begin reconnects.
+func (s *SMTP) drop() {
+	if s.c != nil {
+		s.c.Close()
+	}
+	s.conn, s.c, s.host, s.inTx = nil, nil, "", false
+}
+
+// Close ends the session with QUIT.
+func (s *SMTP) Close() error {
+	if s.c == nil {
+		return nil
+	}
+	s.conn.SetDeadline(time.Now().Add(30 * time.Second))
+	err := s.c.Quit()
+	s.drop()
+	if err != nil {
+		return fmt.Errorf("smtp: quit: %w", err)
+	}
+	return nil
+}
+
+// rcptAddr is the RCPT TO address for a local recipient: smtpname, or the
+// recipient itself when it has a domain, else local@domain.
+func (s *SMTP) rcptAddr(local string) string {
+	switch {
+	case s.opts.Name != "":
+		return s.opts.Name
+	case strings.Contains(local, "@"):
+		return local
+	}
+	return local + "@" + s.domain
+}
+
+// Begin sends MAIL FROM, one RCPT TO per recipient and DATA. Recipients
+// refused permanently are logged and skipped while at least one is
+// accepted; a temporary refusal of any recipient, or no accepted recipient,
+// fails Begin (after RSET) so that the message stays on the server.
+func (s *SMTP) Begin(ctx context.Context, env Envelope) (Tx, error) {
+	if s.inTx {
+		return nil, errors.New("smtp: Begin while a message is in progress")
+	}
+	if err := s.Connect(ctx); err != nil {
+		return nil, err
+	}
+	conn := s.conn
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	tx, err := s.begin(env)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	tx.stop = stop
+	s.inTx = true
+	return tx, nil
+}
+
+func (s *SMTP) begin(env Envelope) (*smtpTx, error) {
+	c, host := s.c, s.host
+	// reset ends a refused transaction; a failed RSET drops the connection.
+	fail := func(err error) (*smtpTx, error) {
+		var se *SMTPError
+		if !errors.As(err, &se) || c.Reset() != nil {
+			s.drop()
+		}
+		return nil, err
+	}
+	if err := c.Mail(env.From, nil); err != nil {
+		return fail(s.smtpError(host, "MAIL FROM", "", err))
+	}
+	to := env.To
+	if len(to) == 0 {
+		return fail(errors.New("smtp: no recipients"))
+	}
+	if s.opts.Name != "" {
+		to = to[:1] // every recipient is the same address
+	}
+	var accepted int
+	var refused *SMTPError
+	for _, r := range to {
+		addr := s.rcptAddr(r)
+		err := c.Rcpt(addr, nil)
+		if err == nil {
+			accepted++
+			continue
+		}
+		e := s.smtpError(host, "RCPT TO", addr, err)
+		se, ok := e.(*SMTPError)
+		if !ok || !se.Permanent {
+			return fail(e)
+		}
+		refused = se
+		s.opts.Logger.Warn("recipient refused", "error", se.Error())
+	}
+	if accepted == 0 {
+		return fail(refused)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return fail(s.smtpError(host, "DATA", "", err))
+	}
+	return &smtpTx{s: s, w: w, n: accepted}, nil
+}
+
+// smtpTx is one message in DATA.
+type smtpTx struct {
+	s    *SMTP
+	w    *smtp.DataCommand
+	n    int // accepted recipients
+	stop func() bool
+	err  error
+	done bool
+}
+
+// Write sends message bytes; bare LF becomes CRLF and leading dots are
+// doubled.
+func (tx *smtpTx) Write(p []byte) (int, error) {
+	if tx.done {
+		return 0, errTxDone
+	}
+	if tx.err != nil {
+		return 0, tx.err
+	}
+	n, err := tx.w.Write(p)
+	if err != nil {
+		tx.err = fmt.Errorf("smtp %s: data: %w", tx.s.host, err)
+	}
+	return n, tx.err
+}
+
+// Commit ends the data and reads the server's verdict: nil means the
+// server accepted the message (for LMTP: for every accepted recipient).
+func (tx *smtpTx) Commit() error {
+	if tx.done {
+		return errTxDone
+	}
+	if tx.err != nil {
+		tx.Abort()
+		return tx.err
+	}
+	tx.done = true
+	s := tx.s
+	defer tx.stop()
+	s.inTx = false
+	host := s.host
+	if !s.lmtp {
+		if _, err := tx.w.CloseWithResponse(); err != nil {
+			e := s.smtpError(host, "end of data", "", err)
+			if _, ok := e.(*SMTPError); !ok {
+				s.drop()
+			}
+			return e
+		}
+		return nil
+	}
+	_, err := tx.w.CloseWithLMTPResponse()
+	if err == nil {
+		return nil
+	}
+	le, ok := err.(smtp.LMTPDataError)
+	if !ok {
+		// An I/O failure part way through the replies: what the server
+		// did is unknown, so the message counts as not delivered.
+		s.drop()
+		return fmt.Errorf("smtp %s: end of data: %w", host, err)
+	}
+	// The worst reply wins: a temporary one keeps the message on the
+	// server whatever the other recipients answered.
+	var worst *SMTPError
+	for rcpt, se := range le {
+		e := s.fromReply(host, "end of data", rcpt, se)
+		if worst == nil || (worst.Permanent && !e.Permanent) || (worst.Permanent == e.Permanent && e.Recipient < worst.Recipient) {
+			worst = e
+		}
+	}
+	if n := tx.n - len(le); n > 0 {
+		worst.Message += fmt.Sprintf(" (%d other recipients accepted the message)", n)
+	}
+	return worst
+}
+
+// Abort drops the connection before the end of the data, so the server
+// discards the partial message.
+func (tx *smtpTx) Abort() error {
+	if tx.done {
+		return nil
+	}
+	tx.done = true
+	tx.stop()
+	tx.s.drop()
+	return nil
+}
