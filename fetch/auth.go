@@ -1,13 +1,26 @@
 package fetch
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"path"
 	"strings"
+	"sync"
+
+	"github.com/emersion/go-sasl"
+
+	"github.com/gofetchmail/gofetchmail/pop3"
+	"github.com/gofetchmail/gofetchmail/transport"
 )
 
+// password returns the secret of the user entry, from the first source
+// set: password, passwordfile (first line, re-read every poll), passwordfd
+// (first line, read once per run), then the terminal prompt.
 func (s *session) password() (string, error) {
 	u := s.job.User
 	if u.Password != nil {
@@ -18,8 +31,14 @@ func (s *session) password() (string, error) {
 		if err != nil {
 			return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: fmt.Errorf("passwordfile: %w", err)}
 		}
-		line, _, _ := strings.Cut(string(data), "\n")
-		return strings.TrimRight(line, "\r"), nil
+		return firstLine(data), nil
+	}
+	if u.Passwordfd != nil {
+		pw, err := readPasswordFD(*u.Passwordfd)
+		if err != nil {
+			return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: err}
+		}
+		return pw, nil
 	}
 	if s.opts.Password != nil {
 		return s.opts.Password(fmt.Sprintf("Enter password for %s: ", s.label))
@@ -27,21 +46,253 @@ func (s *session) password() (string, error) {
 	return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: errors.New("no password in the rc file and no terminal to ask for one")}
 }
 
-func (s *session) authenticate(ctx context.Context) error {
+func firstLine(data []byte) string {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	return strings.TrimRight(string(line), "\r")
+}
+
+// fdSecrets caches what was read from each passwordfd: a descriptor can be
+// read only once, but several polls of a run (or a daemon) need it.
+var fdSecrets sync.Map // int -> string
+
+func readPasswordFD(fd int) (string, error) {
+	if v, ok := fdSecrets.Load(fd); ok {
+		return v.(string), nil
+	}
+	f := os.NewFile(uintptr(fd), fmt.Sprintf("passwordfd %d", fd))
+	if f == nil {
+		return "", fmt.Errorf("passwordfd %d: not an open file descriptor", fd)
+	}
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("passwordfd %d: %w", fd, err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	v, _ := fdSecrets.LoadOrStore(fd, pw)
+	return v.(string), nil
+}
+
+// token returns the OAuth2 access token: the output of tokencommand (an
+// extension, run through /bin/sh every poll so a helper can refresh it),
+// else the password sources, as fetchmail 7 does.
+func (s *session) token(ctx context.Context) (string, error) {
+	u := s.job.User
+	if u.Tokencommand == nil || *u.Tokencommand == "" {
+		return s.password()
+	}
+	var out bytes.Buffer
+	if err := transport.RunShell(ctx, *u.Tokencommand, &out, os.Stderr); err != nil {
+		return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: fmt.Errorf("tokencommand: %w", err)}
+	}
+	tok := strings.TrimSpace(firstLine(out.Bytes()))
+	if tok == "" {
+		return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: errors.New("tokencommand printed no token")}
+	}
+	return tok, nil
+}
+
+// authenticate logs in as fetchmail's auth setting says. caps is the CAPA
+// answer (after STLS, if that ran). If TLS is not mandatory but the server
+// offers STLS and sslproto is not "", STLS is used first (fetchmail's
+// opportunistic TLS).
+func (s *session) authenticate(ctx context.Context, caps pop3.Capabilities) error {
 	srv, u := s.job.Server, s.job.User
-	switch strings.ToLower(srv.Auth) {
-	case "ssh", "implicit", "external":
+	if !s.encrypted() && mayTrySTLS(u, s.route) && caps.Has("STLS") {
+		if err := s.startTLS(ctx, caps); err != nil {
+			return err
+		}
+		var err error
+		if caps, err = s.client.Capa(ctx); err != nil {
+			return err
+		}
+		s.caps = caps
+	}
+	method := strings.ToLower(srv.Auth)
+	switch method {
+	case "ssh", "implicit":
 		return nil // the transport authenticated us (fetchmail's auth ssh)
+	case "external":
+		if !hasSASL(caps, "EXTERNAL") {
+			return s.authErr(errors.New("auth external: the server does not offer SASL EXTERNAL"))
+		}
+		return s.client.Auth(ctx, sasl.NewExternalClient(""))
+	case "oauthbearer":
+		return s.oauth(ctx, caps)
+	case "gssapi", "kerberos", "kerberos_v5", "kerberos_v4", "ntlm", "msn", "otp", "opie":
+		return s.authErr(fmt.Errorf("auth %s is not supported by gofetchmail (use any, password, cram-md5, external, ssh or oauthbearer)", method))
+	}
+	if strings.EqualFold(srv.Protocol, "APOP") {
+		pw, err := s.password()
+		if err != nil {
+			return err
+		}
+		return s.client.APOP(ctx, u.Remotename, pw)
+	}
+	var tries []string
+	switch method {
+	case "cram-md5", "cram":
+		if len(caps) > 0 && !hasSASL(caps, "CRAM-MD5") {
+			return s.authErr(errors.New("auth cram-md5: the server does not offer SASL CRAM-MD5"))
+		}
+		tries = []string{"CRAM-MD5"}
+	case "password":
+		tries = cleartextMethods(caps)
+	default: // any: the strongest the server offers first
+		if hasSASL(caps, "CRAM-MD5") {
+			tries = append(tries, "CRAM-MD5")
+		}
+		tries = append(tries, cleartextMethods(caps)...)
 	}
 	pw, err := s.password()
 	if err != nil {
 		return err
 	}
-	if strings.ToUpper(srv.Protocol) == "APOP" {
-		return s.client.APOP(ctx, u.Remotename, pw)
+	for i, m := range tries {
+		err = s.login(ctx, m, pw)
+		if err == nil || i == len(tries)-1 || !retryable(err) {
+			return err
+		}
+		s.opts.logger().Info("login failed, trying the next method", "poll", s.label, "method", m, "err", err)
+	}
+	return err
+}
+
+// cleartextMethods are the ways to send the password itself: USER/PASS if
+// the server offers it (or says nothing), then SASL PLAIN and LOGIN.
+func cleartextMethods(caps pop3.Capabilities) []string {
+	var out []string
+	if len(caps) == 0 || caps.Has("USER") {
+		out = append(out, "USER")
+	}
+	for _, m := range []string{"PLAIN", "LOGIN"} {
+		if hasSASL(caps, m) {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "USER") // nothing announced: try the RFC 1939 way
+	}
+	return out
+}
+
+// retryable reports whether another method may succeed after err: a -ERR
+// with no response code (mechanism broken or refused). [AUTH] means the
+// credentials are wrong; [IN-USE], [SYS/*] and I/O errors end the poll.
+func retryable(err error) bool {
+	var pe *pop3.Error
+	return errors.As(err, &pe) && pe.Code == ""
+}
+
+// login runs one password method.
+func (s *session) login(ctx context.Context, method, pw string) error {
+	u := s.job.User
+	if method != "CRAM-MD5" {
+		if err := s.clearOK(); err != nil {
+			return err
+		}
+	}
+	switch method {
+	case "CRAM-MD5":
+		return s.client.Auth(ctx, pop3.NewCramMD5Client(u.Remotename, pw))
+	case "PLAIN":
+		return s.client.Auth(ctx, sasl.NewPlainClient("", u.Remotename, pw))
+	case "LOGIN":
+		return s.client.Auth(ctx, sasl.NewLoginClient(u.Remotename, pw))
 	}
 	if err := s.client.User(ctx, u.Remotename); err != nil {
 		return err
 	}
 	return s.client.Pass(ctx, pw)
+}
+
+// oauth logs in with an OAuth2 token: OAUTHBEARER if offered (or nothing
+// is announced), else XOAUTH2 — in Microsoft's two-step form for Microsoft
+// hosts, or when the one-step form is refused without a response code.
+func (s *session) oauth(ctx context.Context, caps pop3.Capabilities) error {
+	if err := s.clearOK(); err != nil { // a bearer token is a password
+		return err
+	}
+	tok, err := s.token(ctx)
+	if err != nil {
+		return err
+	}
+	user := s.job.User.Remotename
+	host := queryName(s.job.Server)
+	if hasSASL(caps, "OAUTHBEARER") || !hasSASL(caps, "XOAUTH2") {
+		return s.client.Auth(ctx, pop3.NewOAuthBearerClient(user, tok, host, s.route.port))
+	}
+	if microsoftHost(host) || microsoftHost(s.route.host) {
+		return s.client.Auth(ctx, pop3.NewXOAuth2Client(user, tok, true))
+	}
+	err = s.client.Auth(ctx, pop3.NewXOAuth2Client(user, tok, false))
+	if retryable(err) {
+		s.opts.logger().Info("XOAUTH2 with the token on the AUTH line was refused; trying the two-step form", "poll", s.label)
+		return s.client.Auth(ctx, pop3.NewXOAuth2Client(user, tok, true))
+	}
+	return err
+}
+
+func microsoftHost(h string) bool {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	for _, d := range []string{"office365.com", "outlook.com", "hotmail.com", "live.com"} {
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSASL(caps pop3.Capabilities, mech string) bool {
+	for _, m := range caps["SASL"] {
+		if strings.EqualFold(m, mech) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *session) authErr(err error) error {
+	return &Error{Poll: s.label, Status: StatusAuthFail, Err: err}
+}
+
+// clearOK refuses to send a password (or token) in clear over a network:
+// it is allowed inside TLS, inside the in-process SSH channel or an ssh
+// plugin, to a loopback address, or when the rc file says sslproto ""
+// (plain text on purpose).
+func (s *session) clearOK() error {
+	u := s.job.User
+	switch {
+	case s.encrypted(), s.route.overSSH(), s.sshPlugin():
+		return nil
+	case u.SSLProto != nil && *u.SSLProto == "":
+		return nil
+	case s.route.kind == "tcp" && isLoopbackConn(s.conn):
+		return nil
+	}
+	why := "the server offers no STLS"
+	if u.SSLProto == nil && !u.SSLCertck {
+		why += " and sslcertck is off"
+	}
+	return s.authErr(fmt.Errorf("%w: %s is reached %s without TLS or SSH and %s; use ssl, sslcertck (STLS), an sshtunnel, or add sslproto '' to the rc file to send it in plain text on purpose",
+		ErrCleartext, queryName(s.job.Server), s.route.describe(), why))
+}
+
+// ErrCleartext is the cause when a password would cross a network in clear.
+var ErrCleartext = errors.New("refusing to send the password in clear")
+
+// sshPlugin reports whether the route is a plugin command run by ssh.
+func (s *session) sshPlugin() bool {
+	if s.route.kind != "plugin" || s.job.Server.Plugin == nil {
+		return false
+	}
+	f := strings.Fields(*s.job.Server.Plugin)
+	return len(f) > 0 && path.Base(f[0]) == "ssh"
+}
+
+func isLoopbackConn(c net.Conn) bool {
+	if c == nil {
+		return false
+	}
+	a, ok := c.RemoteAddr().(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
 }

@@ -185,7 +185,7 @@ func (s *session) run(ctx context.Context, d *dialer) error {
 		}
 	}
 	s.caps = caps
-	if err := s.authenticate(ctx); err != nil {
+	if err := s.authenticate(ctx, caps); err != nil {
 		return err
 	}
 	if err := s.fetchAll(ctx); err != nil {

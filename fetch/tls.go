@@ -2,8 +2,12 @@ package fetch
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,46 +20,36 @@ import (
 )
 
 // tlsConfig builds the TLS client configuration for a user entry.
+//
+// Go's own chain check is switched off and done in VerifyConnection
+// instead, so that one place applies fetchmail's rules: sslfingerprint (MD5,
+// or SHA-256 as an extension) pins the certificate whatever sslcertck says;
+// sslcertck checks the chain against sslcertfile/sslcertpath or the system
+// roots and the name against sslcommonname, else via, else the poll name.
+// A refusal is a *CertError naming the host, the reason and the fingerprint.
 func tlsConfig(s *rcparse.Server, u *rcparse.User) (*tls.Config, error) {
-	name := queryName(s)
+	host := queryName(s)
+	name := host
 	if u.SSLCommonname != nil && *u.SSLCommonname != "" {
 		name = *u.SSLCommonname
 	}
-	cfg := &tls.Config{ServerName: name, MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if u.SSLProto != nil {
-		switch strings.ToLower(*u.SSLProto) {
-		case "tls1.3", "tls1.3+":
-			cfg.MinVersion = tls.VersionTLS13
-		case "tls1.2":
-			cfg.MaxVersion = tls.VersionTLS12
+		lo, hi, err := tlsVersions(*u.SSLProto)
+		if err != nil {
+			return nil, err
 		}
+		cfg.MinVersion, cfg.MaxVersion = lo, hi
 	}
-	if u.SSLCertfile != nil || u.SSLCertpath != nil {
-		pool := x509.NewCertPool()
-		if os.Getenv("FETCHMAIL_INCLUDE_DEFAULT_X509_CA_CERTS") != "" {
-			if sys, err := x509.SystemCertPool(); err == nil {
-				pool = sys
-			}
+	roots, err := rootPool(u)
+	if err != nil {
+		return nil, err
+	}
+	var pin *fingerprint
+	if u.SSLFingerprint != nil && *u.SSLFingerprint != "" {
+		if pin, err = parseFingerprint(*u.SSLFingerprint); err != nil {
+			return nil, err
 		}
-		var files []string
-		if u.SSLCertfile != nil {
-			files = append(files, *u.SSLCertfile)
-		}
-		if u.SSLCertpath != nil {
-			m, _ := filepath.Glob(filepath.Join(*u.SSLCertpath, "*"))
-			files = append(files, m...)
-		}
-		for _, f := range files {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				if u.SSLCertfile != nil && f == *u.SSLCertfile {
-					return nil, fmt.Errorf("sslcertfile: %w", err)
-				}
-				continue
-			}
-			pool.AppendCertsFromPEM(pem)
-		}
-		cfg.RootCAs = pool
 	}
 	if u.SSLCert != nil && *u.SSLCert != "" {
 		key := *u.SSLCert
@@ -68,11 +62,118 @@ func tlsConfig(s *rcparse.Server, u *rcparse.User) (*tls.Config, error) {
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
-	if !u.SSLCertck {
-		cfg.InsecureSkipVerify = true
+	check := u.SSLCertck
+	cfg.InsecureSkipVerify = true // verified below, by fetchmail's rules
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		return verifyPeer(cs, host, name, roots, pin, check)
 	}
 	return cfg, nil
 }
+
+// tlsVersions maps fetchmail's sslproto to a version range. Unknown values
+// mean auto, as in fetchmail; the floor is TLS 1.2 as in fetchmail 6.5.
+func tlsVersions(proto string) (lo, hi uint16, err error) {
+	switch strings.ToLower(proto) {
+	case "tls1":
+		return tls.VersionTLS10, tls.VersionTLS10, nil
+	case "tls1+", "ssl23", "auto", "":
+		return tls.VersionTLS12, 0, nil
+	case "tls1.1":
+		return tls.VersionTLS11, tls.VersionTLS11, nil
+	case "tls1.1+":
+		return tls.VersionTLS11, 0, nil
+	case "tls1.2":
+		return tls.VersionTLS12, tls.VersionTLS12, nil
+	case "tls1.2+":
+		return tls.VersionTLS12, 0, nil
+	case "tls1.3", "tls1.3+":
+		return tls.VersionTLS13, 0, nil
+	case "ssl2", "ssl3", "ssl3+":
+		return 0, 0, fmt.Errorf("sslproto %s: SSL 2 and 3 are insecure and not supported (use tls1.2+)", proto)
+	}
+	return tls.VersionTLS12, 0, nil
+}
+
+// rootPool returns the CA pool for sslcertfile and sslcertpath, or nil for
+// the system roots. As in fetchmail, naming either replaces the system
+// store unless FETCHMAIL_INCLUDE_DEFAULT_X509_CA_CERTS is set.
+func rootPool(u *rcparse.User) (*x509.CertPool, error) {
+	if u.SSLCertfile == nil && u.SSLCertpath == nil {
+		return nil, nil
+	}
+	pool := x509.NewCertPool()
+	if os.Getenv("FETCHMAIL_INCLUDE_DEFAULT_X509_CA_CERTS") != "" {
+		if sys, err := x509.SystemCertPool(); err == nil {
+			pool = sys
+		}
+	}
+	if u.SSLCertfile != nil && *u.SSLCertfile != "" {
+		pem, err := os.ReadFile(*u.SSLCertfile)
+		if err != nil {
+			return nil, fmt.Errorf("sslcertfile: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("sslcertfile %s: no PEM certificate in it", *u.SSLCertfile)
+		}
+	}
+	if u.SSLCertpath != nil && *u.SSLCertpath != "" {
+		files, _ := filepath.Glob(filepath.Join(*u.SSLCertpath, "*"))
+		for _, f := range files {
+			if pem, err := os.ReadFile(f); err == nil {
+				pool.AppendCertsFromPEM(pem)
+			}
+		}
+	}
+	return pool, nil
+}
+
+// verifyPeer applies the pin, then (when check is on and no pin matched)
+// the chain and name check.
+func verifyPeer(cs tls.ConnectionState, host, name string, roots *x509.CertPool, pin *fingerprint, check bool) error {
+	if len(cs.PeerCertificates) == 0 {
+		return &CertError{Host: host, Reason: "the server sent no certificate"}
+	}
+	leaf := cs.PeerCertificates[0]
+	if pin != nil {
+		if !pin.matches(leaf) {
+			return &CertError{Host: host, Reason: "fingerprint mismatch: sslfingerprint is " + pin.String(), Cert: leaf}
+		}
+		return nil // a matching pin is stronger than any chain
+	}
+	if !check {
+		return nil // no sslcertck: fetchmail only warns
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: name})
+	if err != nil {
+		return &CertError{Host: host, Reason: err.Error(), Cert: leaf, Err: err}
+	}
+	return nil
+}
+
+// CertError is a server certificate refused by sslcertck or
+// sslfingerprint. Its message names the host, the reason and the
+// fingerprints seen, so that a user can check and pin them.
+type CertError struct {
+	Host   string
+	Reason string
+	Cert   *x509.Certificate // the server's certificate, nil if none
+	Err    error             // the x509 error, if any
+}
+
+func (e *CertError) Error() string {
+	s := "server certificate of " + e.Host + " refused: " + e.Reason
+	if e.Cert != nil {
+		s += fmt.Sprintf(" (certificate seen: subject %q, MD5 %s, SHA-256 %s)",
+			e.Cert.Subject.String(), fingerprintOf(e.Cert, false), fingerprintOf(e.Cert, true))
+	}
+	return s
+}
+
+func (e *CertError) Unwrap() error { return e.Err }
 
 // mustSTLS is fetchmail 6.4's rule: STLS is mandatory when ssl is off,
 // sslproto is not the empty string and certificate checking (or a
@@ -89,6 +190,15 @@ func mustSTLS(u *rcparse.User, r *route) bool {
 	return u.SSLCertck || u.SSLFingerprint != nil || (u.SSLProto != nil && *u.SSLProto != "")
 }
 
+// mayTrySTLS is fetchmail's opportunistic case: TLS is not mandatory but
+// not switched off with sslproto "" either, so STLS is used if offered.
+func mayTrySTLS(u *rcparse.User, r *route) bool {
+	if u.SSL || r.overSSH() {
+		return false
+	}
+	return u.SSLProto == nil || *u.SSLProto != ""
+}
+
 // handshake runs a TLS handshake bounded by the timeout and ctx.
 func handshake(ctx context.Context, tc *tls.Conn, timeout time.Duration) error {
 	hctx, cancel := context.WithTimeout(ctx, timeout)
@@ -101,20 +211,92 @@ func (s *session) startTLS(ctx context.Context, caps pop3.Capabilities) error {
 	if !caps.Has("STLS") {
 		return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: the server does not offer STLS (add sslproto '' to the rc file to allow plain text)", errTLSUpgrade)}
 	}
-	if _, err := s.client.Cmd(ctx, "STLS"); err != nil {
-		return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: %v", errTLSUpgrade, err)}
-	}
 	cfg, err := tlsConfig(srv, u)
 	if err != nil {
 		return &Error{Poll: s.label, Status: StatusSocket, Err: err}
 	}
+	if _, err := s.client.Cmd(ctx, "STLS"); err != nil {
+		return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: %w", errTLSUpgrade, err)}
+	}
 	tc := tls.Client(s.client.Conn(), cfg)
 	if err := handshake(ctx, tc, s.timeout()); err != nil {
-		return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: %s: %v", errTLSUpgrade, cfg.ServerName, err)}
+		return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: %s: %w", errTLSUpgrade, cfg.ServerName, err)}
 	}
 	s.client.SetConn(tc)
+	s.opts.logger().Debug("STLS: TLS established", "poll", s.label, "version", tls.VersionName(tc.ConnectionState().Version))
 	return nil
+}
+
+// encrypted reports whether the POP3 session runs over TLS now.
+func (s *session) encrypted() bool {
+	_, ok := s.client.Conn().(*tls.Conn)
+	return ok
 }
 
 // errTLSUpgrade is returned when the server cannot do STLS.
 var errTLSUpgrade = errors.New("upgrade to TLS failed")
+
+// fingerprint is an sslfingerprint: fetchmail's MD5 form, or SHA-256 (an
+// extension, told apart by its length or a "SHA256:" prefix).
+type fingerprint struct {
+	sha256 bool
+	sum    []byte
+}
+
+// parseFingerprint accepts "AA:BB:..." in either case, with or without the
+// colons, optionally prefixed "MD5:" or "SHA256:".
+func parseFingerprint(s string) (*fingerprint, error) {
+	t := strings.TrimSpace(s)
+	if k, v, ok := strings.Cut(t, ":"); ok && len(k) > 2 {
+		switch strings.ToUpper(strings.ReplaceAll(k, "-", "")) {
+		case "MD5", "SHA256":
+			t = v
+		default:
+			return nil, fmt.Errorf("sslfingerprint %q: unknown digest %s (MD5 or SHA256)", s, k)
+		}
+	}
+	t = strings.ReplaceAll(t, ":", "")
+	sum, err := hex.DecodeString(t)
+	if err != nil || (len(sum) != md5.Size && len(sum) != sha256.Size) {
+		return nil, fmt.Errorf("sslfingerprint %q: want 16 (MD5) or 32 (SHA-256) hex bytes like AA:BB:...", s)
+	}
+	return &fingerprint{sha256: len(sum) == sha256.Size, sum: sum}, nil
+}
+
+func (f *fingerprint) matches(c *x509.Certificate) bool {
+	var got []byte
+	if f.sha256 {
+		h := sha256.Sum256(c.Raw)
+		got = h[:]
+	} else {
+		h := md5.Sum(c.Raw)
+		got = h[:]
+	}
+	return subtle.ConstantTimeCompare(got, f.sum) == 1
+}
+
+func (f *fingerprint) String() string {
+	if f.sha256 {
+		return "SHA-256 " + colonHex(f.sum)
+	}
+	return "MD5 " + colonHex(f.sum)
+}
+
+// fingerprintOf formats a certificate digest as openssl x509 -fingerprint
+// does: upper-case hex bytes joined by colons.
+func fingerprintOf(c *x509.Certificate, useSHA256 bool) string {
+	if useSHA256 {
+		h := sha256.Sum256(c.Raw)
+		return colonHex(h[:])
+	}
+	h := md5.Sum(c.Raw)
+	return colonHex(h[:])
+}
+
+func colonHex(b []byte) string {
+	parts := make([]string, len(b))
+	for i, x := range b {
+		parts[i] = fmt.Sprintf("%02X", x)
+	}
+	return strings.Join(parts, ":")
+}

@@ -20,6 +20,14 @@ type ServerOptions struct {
 	Capa []string
 	// APOPTimestamp puts an APOP timestamp in the greeting and enables APOP.
 	APOPTimestamp bool
+	// SASL lists the AUTH mechanisms (RFC 5034) the server accepts and
+	// announces in CAPA: PLAIN, LOGIN, CRAM-MD5, OAUTHBEARER, XOAUTH2. The
+	// OAuth2 mechanisms take the mailbox password as the access token.
+	SASL []string
+	// XOAuth2TwoStep makes XOAUTH2 behave as Microsoft's POP3 servers do:
+	// an initial response on the AUTH line is refused, the token must
+	// follow an empty "+" continuation.
+	XOAuth2TwoStep bool
 	// TLSConfig, if set, enables STLS (RFC 2595) and announces it in CAPA.
 	TLSConfig *tls.Config
 	// Hook, if set, sees every command line (without CRLF, PASS included)

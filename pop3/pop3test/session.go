@@ -151,6 +151,9 @@ func (ss *session) capa() {
 	if ss.s.opts.TLSConfig != nil && !ss.tls && ss.msgs == nil {
 		ss.line("STLS")
 	}
+	if len(ss.s.opts.SASL) > 0 && ss.msgs == nil {
+		ss.line("SASL " + strings.Join(ss.s.opts.SASL, " "))
+	}
 	for _, c := range ss.s.opts.Capa {
 		ss.line(c)
 	}
@@ -186,6 +189,8 @@ func (ss *session) authorization(verb, arg string, args []string) bool {
 			return true
 		}
 		ss.login()
+	case "AUTH":
+		return ss.auth(args)
 	case "STLS":
 		if ss.s.opts.TLSConfig == nil || ss.tls {
 			ss.line("-ERR STLS not available")
