@@ -395,3 +395,8 @@ func (tx *smtpTx) Abort() error {
 	tx.s.drop()
 	return nil
 }
+
+var (
+	_ Deliverer = (*SMTP)(nil)
+	_ Deliverer = (*BSMTP)(nil)
+)
