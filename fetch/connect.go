@@ -20,10 +20,11 @@ type route struct {
 	host       string // the mail server as the transport sees it
 	port       int
 	sshTarget  transport.SSHTarget
-	sshFrom    string // "preconnect" or "sshtunnel"
-	preconnect string // a preconnect that must run through /bin/sh
-	compressed bool   // the ssh -L forward asked for -C
-	original   string // the translated preconnect and the poll target, for the fallback
+	sshFrom    string   // "preconnect", "sshtunnel" or "plugin"
+	exec       []string // remote command of an ssh plugin (exec channel), nil for a forward
+	preconnect string   // a preconnect that must run through /bin/sh
+	compressed bool     // the ssh -L forward asked for -C
+	original   string   // the translated preconnect and the poll target, for the fallback
 	origHost   string
 	origPort   int
 }
@@ -44,8 +45,14 @@ func (r *route) describe() string {
 			who += ":" + strconv.Itoa(t.Port)
 		}
 		how := "sshtunnel"
-		if r.sshFrom == "preconnect" {
+		switch r.sshFrom {
+		case "preconnect":
 			how = "preconnect ssh -L translated; no ssh process, no local port"
+		case "plugin":
+			how = "plugin ssh translated; no ssh process"
+		}
+		if r.exec != nil {
+			return fmt.Sprintf("in-process SSH exec channel via %s running %q (%s)", who, strings.Join(r.exec, " "), how)
 		}
 		return fmt.Sprintf("in-process SSH channel via %s to %s (%s)", who, net.JoinHostPort(r.host, strconv.Itoa(r.port)), how)
 	case "plugin":
@@ -132,6 +139,16 @@ func chooseRoute(s *rcparse.Server, u *rcparse.User, opts *Options) (*route, err
 	}
 	if s.Plugin != nil && *s.Plugin != "" {
 		r.kind = "plugin"
+		cmd := pluginCommand(*s.Plugin, r.host, r.port)
+		if p, err := transport.ParseSSHPlugin(cmd); err == nil && !opts.NoBuiltinSSH {
+			r.kind, r.sshTarget, r.sshFrom = "ssh", p.Target, "plugin"
+			r.original, r.origHost, r.origPort = cmd, r.host, r.port
+			if p.Command != nil {
+				r.exec = p.Command
+			} else {
+				r.host, r.port = p.Host, p.Port
+			}
+		}
 	}
 	return r, nil
 }
@@ -191,8 +208,11 @@ func (d *dialer) dial(ctx context.Context, r *route, s *rcparse.Server, timeout 
 			if errors.Is(err, transport.ErrUnsupported) && r.original != "" {
 				// Something in the ssh setup (ProxyCommand, say) needs the
 				// real ssh: run the preconnect as fetchmail would.
-				log.Info("the in-process SSH client cannot do this ssh setup; running the preconnect through /bin/sh", "reason", err)
+				log.Info("the in-process SSH client cannot do this ssh setup; running the command as fetchmail would", "command", r.original, "reason", err)
 				fb := &route{kind: "tcp", host: r.origHost, port: r.origPort, preconnect: r.original}
+				if r.sshFrom == "plugin" {
+					fb = &route{kind: "plugin", host: r.origHost, port: r.origPort}
+				}
 				*r = *fb
 				return d.dial(ctx, r, s, timeout)
 			}
@@ -201,7 +221,15 @@ func (d *dialer) dial(ctx context.Context, r *route, s *rcparse.Server, timeout 
 			}
 			d.clients[key] = c
 		}
-		conn, err := c.DialContext(ctx, "tcp", net.JoinHostPort(r.host, strconv.Itoa(r.port)))
+		var (
+			conn net.Conn
+			err  error
+		)
+		if r.exec != nil {
+			conn, err = c.Exec(ctx, r.exec)
+		} else {
+			conn, err = c.DialContext(ctx, "tcp", net.JoinHostPort(r.host, strconv.Itoa(r.port)))
+		}
 		if err != nil {
 			// A broken shared connection is dropped so the next poll redials.
 			c.Close()

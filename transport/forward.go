@@ -67,6 +67,8 @@ type sshArgParser struct {
 	f       *Forward
 	host    string
 	haveL   bool
+	plugin  bool   // parsing a plugin command: -W instead of -L
+	stdio   string // the -W host:port of a plugin command
 	user    string // from -l
 	port    int    // from -p
 	idents  []string
@@ -124,6 +126,16 @@ func (p *sshArgParser) parse(args []string) error {
 					return err
 				}
 				j = len(a)
+			case c == 'W' && p.plugin:
+				if p.stdio != "" || i >= len(args) && j == len(a)-1 {
+					return notFwd("option -W needs one host:port")
+				}
+				p.stdio = a[j+1:]
+				if p.stdio == "" {
+					p.stdio = args[i]
+					i++
+				}
+				j = len(a)
 			default:
 				return notFwd("ssh option -%c is not supported", c)
 			}
@@ -132,7 +144,7 @@ func (p *sshArgParser) parse(args []string) error {
 	if p.host == "" {
 		return notFwd("no host")
 	}
-	if !p.haveL {
+	if !p.haveL && !p.plugin {
 		return notFwd("no -L forward")
 	}
 	t := SSHTarget{User: p.user, Host: p.host, Port: p.port}
@@ -219,6 +231,9 @@ func (p *sshArgParser) option(c byte, val string) error {
 	case 'J':
 		p.setOption("ProxyJump", val)
 	case 'L':
+		if p.plugin {
+			return notFwd("-L in a plugin command")
+		}
 		if p.haveL {
 			return notFwd("several -L forwards")
 		}
