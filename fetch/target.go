@@ -1,22 +1,45 @@
 package fetch
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
 
-// openDeliverer chooses the delivery target of a user entry: the rc
-// extensions maildir and mbox (which --maildir and --mbox override), then mda,
-// then the local user's mailbox (~/Maildir when it exists, else the system
-// mbox). SMTP forwarding, fetchmail's default, is not built yet: a
-// configuration that names smtphost explicitly without an MDA or mailbox is
-// refused rather than silently delivered elsewhere.
+// defaultSMTPHosts is where mail goes when the rc file names no delivery at
+// all: fetchmail's default smtphost (a variable for tests).
+var defaultSMTPHosts = []string{"localhost"}
+
+// smtpProbeTimeout bounds the attempt to reach the default SMTP host.
+const smtpProbeTimeout = 15 * time.Second
+
+// openDeliverer is openTarget for a user entry alone (no server-level
+// esmtpname/esmtppassword, no invisible).
 func openDeliverer(u *rcparse.User, opts *Options) (deliver.Deliverer, error) {
+	return openTarget(Job{User: u}, opts)
+}
+
+// openTarget chooses the delivery target of a job, in this order:
+//
+//  1. the gofetchmail extensions maildir and mbox (which --maildir and
+//     --mbox override);
+//  2. bsmtp, then mda, as fetchmail ranks them;
+//  3. SMTP or LMTP when the rc file asks for it: lmtp, an smtphost other
+//     than the default, smtpaddress, smtpname or esmtppassword;
+//  4. otherwise fetchmail's default, SMTP to localhost port 25, if
+//     something answers there; if nothing does, the local user's mailbox
+//     (~/Maildir when it exists, else the system mbox), logged once.
+func openTarget(j Job, opts *Options) (deliver.Deliverer, error) {
+	u := j.User
 	open := func(kind, target string) (deliver.Deliverer, error) {
 		if opts.NewDeliverer != nil {
 			return opts.NewDeliverer(kind + " " + target)
@@ -28,6 +51,8 @@ func openDeliverer(u *rcparse.User, opts *Options) (deliver.Deliverer, error) {
 			return deliver.NewMbox(target, nil)
 		case "mda":
 			return deliver.NewMDA(target, nil)
+		case "bsmtp":
+			return deliver.NewBSMTP(target, &deliver.BSMTPOptions{Address: str(u.Smtpaddress), Name: str(u.Smtpname)})
 		}
 		return nil, fmt.Errorf("unknown delivery target %q", kind)
 	}
@@ -36,9 +61,85 @@ func openDeliverer(u *rcparse.User, opts *Options) (deliver.Deliverer, error) {
 		return open("maildir", *u.Maildir)
 	case u.Mbox != nil && *u.Mbox != "":
 		return open("mbox", *u.Mbox)
+	case u.BSMTP != nil && *u.BSMTP != "":
+		return open("bsmtp", *u.BSMTP)
 	case u.MDA != nil && *u.MDA != "":
 		return open("mda", *u.MDA)
 	}
+	so := smtpOptions(j, opts)
+	if smtpExplicit(j) {
+		if opts.NewDeliverer != nil {
+			return opts.NewDeliverer(smtpTargetName(so))
+		}
+		return deliver.NewSMTP(so)
+	}
+	so.Hosts = defaultSMTPHosts
+	s, err := deliver.NewSMTP(so)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), smtpProbeTimeout)
+	defer cancel()
+	if perr := s.Connect(ctx); perr != nil {
+		s.Close()
+		return openLocal(opts, open, perr)
+	}
+	if opts.NewDeliverer != nil {
+		s.Close()
+		return opts.NewDeliverer(smtpTargetName(so))
+	}
+	return s, nil
+}
+
+// smtpExplicit reports whether the rc file asks for SMTP/LMTP delivery.
+func smtpExplicit(j Job) bool {
+	u := j.User
+	return u.LMTP || (len(u.Smtphunt) > 0 && !slices.Equal(u.Smtphunt, []string{"localhost"})) ||
+		str(u.Smtpaddress) != "" || str(u.Smtpname) != "" ||
+		(j.Server != nil && j.Server.Esmtppassword != nil)
+}
+
+// smtpOptions maps the rc options of a job onto deliver.SMTPOptions.
+func smtpOptions(j Job, opts *Options) *deliver.SMTPOptions {
+	u := j.User
+	so := &deliver.SMTPOptions{
+		Hosts:    u.Smtphunt,
+		LMTP:     u.LMTP,
+		Address:  str(u.Smtpaddress),
+		Name:     str(u.Smtpname),
+		Helo:     opts.Hostname,
+		Antispam: u.Antispam,
+		Logger:   opts.logger(),
+	}
+	if s := j.Server; s != nil {
+		// As in fetchmail, AUTH needs esmtppassword; esmtpname defaults
+		// to the login name.
+		if s.Esmtppassword != nil {
+			so.AuthUser, so.AuthPassword = str(s.Esmtpname), *s.Esmtppassword
+		}
+		if j.Config != nil && j.Config.Invisible {
+			so.Helo = queryName(s)
+		}
+	}
+	return so
+}
+
+// smtpTargetName is the NewDeliverer name of an SMTP target: "smtp HOSTS"
+// or "lmtp HOSTS".
+func smtpTargetName(so *deliver.SMTPOptions) string {
+	hosts := so.Hosts
+	if len(hosts) == 0 {
+		hosts = defaultSMTPHosts
+	}
+	if so.LMTP {
+		return "lmtp " + strings.Join(hosts, " ")
+	}
+	return "smtp " + strings.Join(hosts, " ")
+}
+
+// openLocal opens the local user's mailbox when the default SMTP host did
+// not answer (perr says why).
+func openLocal(opts *Options, open func(kind, target string) (deliver.Deliverer, error), perr error) (deliver.Deliverer, error) {
 	home := opts.Home
 	if home == "" {
 		home, _ = os.UserHomeDir()
@@ -46,7 +147,8 @@ func openDeliverer(u *rcparse.User, opts *Options) (deliver.Deliverer, error) {
 	if home != "" {
 		md := filepath.Join(home, "Maildir")
 		if fi, err := os.Stat(filepath.Join(md, "new")); err == nil && fi.IsDir() {
-			opts.logger().Info("no delivery target configured; delivering to the local Maildir", "maildir", md)
+			logOnce(opts, "maildir "+md, "no SMTP server answers on localhost and no delivery target is configured; delivering to the local Maildir",
+				"maildir", md, "smtp", perr.Error())
 			return open("maildir", md)
 		}
 	}
@@ -54,9 +156,29 @@ func openDeliverer(u *rcparse.User, opts *Options) (deliver.Deliverer, error) {
 		mb := filepath.Join("/var/mail", cu.Username)
 		if f, err := os.OpenFile(mb, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
 			f.Close()
-			opts.logger().Info("no delivery target configured; delivering to the system mailbox", "mbox", mb)
+			logOnce(opts, "mbox "+mb, "no SMTP server answers on localhost and no delivery target is configured; delivering to the system mailbox",
+				"mbox", mb, "smtp", perr.Error())
 			return open("mbox", mb)
 		}
 	}
-	return nil, fmt.Errorf("no delivery target: give --maildir PATH or --mbox PATH, or set maildir \"PATH\", mbox \"PATH\" or mda \"COMMAND\" in the rc file")
+	return nil, fmt.Errorf("no delivery target: no SMTP server answers on localhost (%w); give --maildir PATH or --mbox PATH, or set maildir \"PATH\", mbox \"PATH\", mda \"COMMAND\" or smtphost HOST in the rc file", perr)
+}
+
+// logged remembers the fallback notices already logged, so that a daemon
+// says where mail goes once, not at every poll.
+var logged sync.Map
+
+func logOnce(opts *Options, key, msg string, args ...any) {
+	if _, seen := logged.LoadOrStore(key, true); seen {
+		return
+	}
+	opts.logger().Info(msg, args...)
+}
+
+// str returns *p, or "" for nil.
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -1,0 +1,173 @@
+package fetch
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/rcparse"
+)
+
+// targetJob parses one poll entry with the given user options.
+func targetJob(t *testing.T, userOpts string) Job {
+	t.Helper()
+	src := "poll pop.example.org proto pop3\n  user joe there is joe here password x " + userOpts + "\n"
+	cfg, _, err := rcparse.Parse("test.rc", []byte(src), rcparse.Options{User: "joe", Home: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Job{Config: cfg, Server: cfg.Servers[0], User: cfg.Servers[0].Users[0]}
+}
+
+// chosen returns the target openTarget picks, by its NewDeliverer name.
+func chosen(t *testing.T, j Job, opts *Options) string {
+	t.Helper()
+	var got string
+	opts.NewDeliverer = func(target string) (deliver.Deliverer, error) {
+		got = target
+		return deliver.NewMbox(filepath.Join(t.TempDir(), "mbox"), nil)
+	}
+	d, err := openTarget(j, opts)
+	if err != nil {
+		t.Fatalf("openTarget: %v", err)
+	}
+	d.Close()
+	return got
+}
+
+// smtpListener serves SMTP on loopback and returns its "host/port" entry.
+func smtpListener(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return nopSession{}, nil }))
+	srv.Domain = "mta.test"
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return "127.0.0.1/" + port
+}
+
+type nopSession struct{}
+
+func (nopSession) Reset()                               {}
+func (nopSession) Logout() error                        { return nil }
+func (nopSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (nopSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (nopSession) Data(r io.Reader) error               { _, err := io.Copy(io.Discard, r); return err }
+
+// deadHost is a "host/port" entry nothing listens on.
+func deadHost(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	return "127.0.0.1/" + port
+}
+
+func withDefaultSMTP(t *testing.T, host string) {
+	old := defaultSMTPHosts
+	defaultSMTPHosts = []string{host}
+	t.Cleanup(func() { defaultSMTPHosts = old })
+}
+
+func TestTargetPrecedence(t *testing.T) {
+	withDefaultSMTP(t, deadHost(t))
+	for _, tc := range []struct{ opts, want string }{
+		{`maildir "/m" mda "procmail" bsmtp "/b"`, "maildir /m"},
+		{`mbox "/x" mda "procmail"`, "mbox /x"},
+		{`bsmtp "/b" mda "procmail" smtphost mx.example.net`, "bsmtp /b"},
+		{`mda "procmail -d %T" smtphost mx.example.net`, "mda procmail -d %T"},
+		{`smtphost mx.example.net/2525 localhost`, "smtp mx.example.net/2525 localhost"},
+		{`lmtp smtphost /run/dovecot/lmtp`, "lmtp /run/dovecot/lmtp"},
+		{`smtpaddress example.net`, "smtp localhost"},
+		{`smtpname box@example.net`, "smtp localhost"},
+	} {
+		t.Run(tc.opts, func(t *testing.T) {
+			if got := chosen(t, targetJob(t, tc.opts), &Options{Home: t.TempDir()}); got != tc.want {
+				t.Errorf("target %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTargetDefaultSMTP(t *testing.T) {
+	host := smtpListener(t)
+	withDefaultSMTP(t, host)
+	if got := chosen(t, targetJob(t, ""), &Options{Home: t.TempDir()}); got != "smtp "+host {
+		t.Fatalf("target %q, want the default SMTP host", got)
+	}
+	// Without NewDeliverer the SMTP deliverer itself is returned.
+	d, err := openTarget(targetJob(t, ""), &Options{Home: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, ok := d.(*deliver.SMTP); !ok {
+		t.Fatalf("got %T (%s), want *deliver.SMTP", d, d)
+	}
+}
+
+func TestTargetFallbackToMaildir(t *testing.T) {
+	withDefaultSMTP(t, deadHost(t))
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "Maildir", "new"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	opts := &Options{Home: home, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	want := "maildir " + filepath.Join(home, "Maildir")
+	for range 2 {
+		if got := chosen(t, targetJob(t, ""), opts); got != want {
+			t.Fatalf("target %q, want %q", got, want)
+		}
+	}
+	if n := strings.Count(log.String(), "delivering to the local Maildir"); n != 1 {
+		t.Fatalf("fallback logged %d times, want once:\n%s", n, log.String())
+	}
+}
+
+func TestTargetExplicitSMTPNoFallback(t *testing.T) {
+	dead := deadHost(t)
+	withDefaultSMTP(t, smtpListener(t))
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "Maildir", "new"), 0o700)
+	// An explicit smtphost that does not answer is not replaced by the
+	// local mailbox: the error comes at delivery, and mail stays on the
+	// server.
+	d, err := openTarget(targetJob(t, "smtphost "+dead), &Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Begin(t.Context(), deliver.Envelope{To: []string{"joe"}}); err == nil {
+		t.Fatal("Begin succeeded with a dead smtphost")
+	}
+}
+
+func TestTargetSMTPOptions(t *testing.T) {
+	src := "set invisible\npoll pop.example.org via gw.example.org proto pop3 esmtpname fm esmtppassword pw\n" +
+		"  user joe there is joe here password x lmtp smtphost /run/lmtp smtpaddress ex.net antispam 571 550\n"
+	cfg, _, err := rcparse.Parse("test.rc", []byte(src), rcparse.Options{User: "joe", Home: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := Job{Config: cfg, Server: cfg.Servers[0], User: cfg.Servers[0].Users[0]}
+	so := smtpOptions(j, &Options{Hostname: "desk.test"})
+	if so.AuthUser != "fm" || so.AuthPassword != "pw" || !so.LMTP || so.Address != "ex.net" ||
+		len(so.Antispam) != 2 || so.Hosts[0] != "/run/lmtp" || so.Helo != "gw.example.org" {
+		t.Fatalf("options %+v", so)
+	}
+}
