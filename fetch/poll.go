@@ -266,19 +266,31 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	}
 	// Messages already delivered in an earlier run (recorded in the idfile)
 	// but still on the server: that run was stopped before its QUIT, or the
-	// entry used keep. Without keep they are deleted, never delivered twice.
-	if !u.Keep {
+	// entry used keep. Without keep they are deleted, never delivered twice;
+	// flush deletes them even with keep, as fetchmail's flush does.
+	if !u.Keep || u.Flush {
 		for _, m := range old {
 			s.toDelete = append(s.toDelete, m.num)
 			s.deleted = append(s.deleted, m.uid)
 		}
 	}
-	// Oversized messages stay on the server; fetchlimit caps the rest.
+	// Oversized messages stay on the server (limitflush deletes them);
+	// fetchlimit caps the rest.
 	var want []message
+	oversized := 0
 	for _, m := range fresh {
 		if u.Limit > 0 && m.size > int64(u.Limit) {
+			if u.Limitflush {
+				log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized) flushed", s.label, m.num, m.size))
+				s.toDelete = append(s.toDelete, m.num)
+				if m.uid != "" {
+					s.deleted = append(s.deleted, m.uid)
+				}
+				continue
+			}
 			log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized)", s.label, m.num, m.size))
 			s.res.Skipped++
+			oversized++
 			continue
 		}
 		want = append(want, m)
@@ -345,7 +357,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	if err := s.deleteMarked(ctx); err != nil {
 		return err
 	}
-	if s.res.Delivered == 0 && s.res.Skipped > 0 && s.res.Status == 0 {
+	if s.res.Delivered == 0 && s.res.Skipped > oversized && s.res.Status == 0 {
 		s.res.Status = StatusSMTP
 	}
 	return nil
