@@ -10,10 +10,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gofetchmail/gofetchmail/interop/internal/rigmail"
 )
 
 // retriever runs one program (gofetchmail or the real fetchmail) in a
@@ -228,6 +232,16 @@ func TestExitCodes(t *testing.T) {
 					t.Fatalf("%s first run: %v", r.name, res)
 				}
 			}},
+		{name: "limit", want: 0, fill: 3, rc: rigRC("limit 2150"), check: holds(2, 1)},
+		{name: "limit-all-oversized", want: 1, fill: 2, rc: rigRC("limit 100"), check: holds(0, 2)},
+		{name: "limitflush", want: 0, fill: 3, rc: rigRC("limit 2150 limitflush"), check: holds(2, 0)},
+		{name: "limitflush-all-oversized", want: 1, fill: 2, rc: rigRC("limit 100"), args: []string{"--limitflush"}, check: holds(0, 0)},
+		{name: "flush-with-keep", want: 1, fill: 3, rc: rigRC("keep"), args: []string{"-F"}, check: holds(3, 0),
+			prepare: func(t *testing.T, r *retriever) {
+				if res := r.run(t); res.code != 0 {
+					t.Fatalf("%s first run: %v", r.name, res)
+				}
+			}},
 		{name: "unknown-option", want: 0, fill: -1, rc: rigRC(""), args: []string{"--no-such-option"}},
 		{name: "help", want: 0, fill: -1, rc: rigRC(""), args: []string{"--help"}},
 	}
@@ -248,7 +262,7 @@ func TestExitCodes(t *testing.T) {
 				}
 				r.rc(t, strings.ReplaceAll(tc.rc, "%PORT%", rig["RIG_POP3_PORT"]), mode)
 				if tc.fill >= 0 {
-					fill(t, tc.fill)
+					settledFill(t, tc.fill)
 				}
 				if tc.prepare != nil {
 					tc.prepare(t, r)
@@ -264,5 +278,53 @@ func TestExitCodes(t *testing.T) {
 			}
 			t.Logf("exit codes: %v", got)
 		})
+	}
+}
+
+// holds checks that a run delivered local messages and left server ones.
+func holds(local, server int) func(t *testing.T, r *retriever, res result) {
+	return func(t *testing.T, r *retriever, res result) {
+		t.Helper()
+		if n := r.delivered(t); n != local {
+			t.Errorf("%s delivered %d messages, want %d\n%v", r.name, n, local, res)
+		}
+		serverHolds(t, server)
+	}
+}
+
+// settledFill empties the server's mailbox and stores n generated
+// messages under file names never used before. rigmail.Fill reuses its
+// names on every fill, and dovecot then sometimes maps a refilled file to
+// the UID its uidlist kept for the old one, so UIDs change between two
+// sessions on the same mailbox: a UID test cannot run on that.
+func settledFill(t *testing.T, n int) {
+	t.Helper()
+	fill(t, 0)
+	addMail(t, n)
+}
+
+// addMail stores n more generated messages in the server's mailbox, with
+// file names never used before.
+func addMail(t *testing.T, n int) {
+	t.Helper()
+	u, err := user.Lookup(rig["RIG_USER"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	md := rig["RIG_MAILDIR"]
+	for i, m := range rigmail.Generate(n, 2048) {
+		name := fmt.Sprintf("%d.G%d.addmail", time.Now().UnixNano(), i)
+		tmp := filepath.Join(md, "tmp", name)
+		if err := os.WriteFile(tmp, m.Data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(tmp, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(md, "new", name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
