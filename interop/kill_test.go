@@ -20,21 +20,29 @@ import (
 // the round must be in that round's maildir exactly once (no loss, no
 // duplicate) and none left on the server.
 // INTEROP_KILL_SEED picks the schedule (default 1), INTEROP_KILL_ROUNDS the
-// number of rounds (default 16, three kills each).
+// number of rounds (default 20, three kills each).
 func TestKillLosesNothing(t *testing.T) {
 	killSeed := envInt("INTEROP_KILL_SEED", 1)
-	rounds := envInt("INTEROP_KILL_ROUNDS", 16)
+	rounds := envInt("INTEROP_KILL_ROUNDS", 20)
 	rng := rand.New(rand.NewSource(int64(killSeed)))
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 	rc := h.rc(t, seed("foobar"))
-	const n = 100
+	const n = 200
+
+	// Calibrate: how long does an uninterrupted fetch of n messages take
+	// here? Kills are spread over that span, plus some.
+	fill(t, n)
+	start := time.Now()
+	expectExit(t, h.runArgs(t, "-f", rc, "--maildir", filepath.Join(h.dir, "Maildir-calibration")), 0)
+	span := time.Since(start) * 5 / 4
+	t.Logf("an uninterrupted fetch of %d messages took %v; kills land within %v", n, span*4/5, span)
 
 	kills := 0
 	for round := 0; round < rounds; round++ {
 		fill(t, n)
 		md := filepath.Join(h.dir, fmt.Sprintf("Maildir-%02d", round))
 		for k := 0; k < 3; k++ {
-			delay := time.Duration(rng.Intn(600)) * time.Millisecond
+			delay := time.Duration(rng.Int63n(int64(span)))
 			cmd := exec.Command(binary, "-f", rc, "--maildir", md)
 			cmd.Dir = h.dir
 			cmd.Env = h.env()
