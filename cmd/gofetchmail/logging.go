@@ -78,8 +78,18 @@ type syslogHandler struct {
 	attrs []slog.Attr
 }
 
+// syslogSocketEnv names a unix datagram socket to send syslog records to
+// instead of the system's /dev/log (tests listen on one).
+const syslogSocketEnv = "GOFETCHMAIL_SYSLOG_SOCKET"
+
 func newSyslogHandler(level slog.Leveler) (*syslogHandler, error) {
-	w, err := syslog.New(syslog.LOG_MAIL|syslog.LOG_INFO, "gofetchmail")
+	var w *syslog.Writer
+	var err error
+	if sock := os.Getenv(syslogSocketEnv); sock != "" {
+		w, err = syslog.Dial("unixgram", sock, syslog.LOG_MAIL|syslog.LOG_INFO, "gofetchmail")
+	} else {
+		w, err = syslog.New(syslog.LOG_MAIL|syslog.LOG_INFO, "gofetchmail")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +144,7 @@ func openLogger(f *flags, syslogOn bool, logfile string, stderr io.Writer) (*slo
 		fmt.Fprintf(stderr, "gofetchmail: syslog is not available (%v); logging to standard error\n", err)
 	}
 	if logfile != "" {
-		lf, err := os.OpenFile(logfile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		lf, err := openReopening(logfile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("logfile: %w", err)
 		}
