@@ -1,0 +1,115 @@
+package deliver
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+)
+
+// filter runs msg through a header filter, written in chunks of size n.
+func filter(t *testing.T, msg string, opts HeaderOptions, n int) string {
+	t.Helper()
+	var out bytes.Buffer
+	f := NewHeaderFilter(&out, opts)
+	for s := msg; len(s) > 0; {
+		k := min(n, len(s))
+		if _, err := io.WriteString(f, s[:k]); err != nil {
+			t.Fatal(err)
+		}
+		s = s[k:]
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func TestHeaderFilter(t *testing.T) {
+	rw := HeaderOptions{Rewrite: true, Server: "pop.example.org"}
+	for _, tc := range []struct {
+		name string
+		opts HeaderOptions
+		in   string
+		want string
+	}{
+		{"nothing", HeaderOptions{}, "Status: RO\nTo: joe\n\nbody\n", "Status: RO\nTo: joe\n\nbody\n"},
+		{"rewrite bare", rw, "To: joe\nSubject: joe\n\nTo: joe\n", "To: joe@pop.example.org\nSubject: joe\n\nTo: joe\n"},
+		{"rewrite list", rw, "Cc: joe, ann@x.org,\n bob (Bob B)\n\n", "Cc: joe@pop.example.org, ann@x.org,\n bob@pop.example.org (Bob B)\n\n"},
+		{"rewrite angle", rw, "From: \"Smith, Joe\" <joe>\nReply-To: Ann <ann@x.org>, <bob >\n\n",
+			"From: \"Smith, Joe\" <joe@pop.example.org>\nReply-To: Ann <ann@x.org>, <bob @pop.example.org>\n\n"},
+		{"rewrite group", rw, "To: undisclosed-recipients:;\nBcc: Team: joe, ann;\n\n",
+			"To: undisclosed-recipients:;\nBcc: Team: joe@pop.example.org, ann@pop.example.org;\n\n"},
+		{"rewrite leaves phrases", rw, "To: Joe Smith\nFrom: <>\nTO: \"j o\"\n\n", "To: Joe Smith\nFrom: <>\nTO: \"j o\"@pop.example.org\n\n"},
+		{"rewrite resent and crlf", rw, "Resent-To: joe\r\nX-To: joe\r\n\r\nx\r\n", "Resent-To: joe@pop.example.org\r\nX-To: joe\r\n\r\nx\r\n"},
+		{"dropstatus", HeaderOptions{DropStatus: true}, "Status: RO\nX-Mozilla-Status: 0001\nX-Status: A\n\nStatus: body\n", "X-Status: A\n\nStatus: body\n"},
+		{"dropdelivered", HeaderOptions{DropDelivered: true}, "Delivered-To: a@b\n  folded\nTo: c\nDelivered-To: x\n\n", "To: c\n\n"},
+		{"stripcr", HeaderOptions{StripCR: true}, "A: b\r\n\r\nx\r\ny\rz\r", "A: b\n\nx\ny\rz\r"},
+		{"forcecr", HeaderOptions{ForceCR: true}, "A: b\n\nx\r\ny\n", "A: b\r\n\r\nx\r\ny\r\n"},
+		{"header only", HeaderOptions{DropStatus: true}, "Status: R\nA: b\n", "A: b\n"},
+		{"empty header", HeaderOptions{DropStatus: true}, "\nStatus: R\n", "\nStatus: R\n"},
+		{"empty", HeaderOptions{DropStatus: true}, "", ""},
+		{"mimedecode", HeaderOptions{MIMEDecode: true},
+			"MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: Quoted-Printable\n\nGr=C3=BC=C3=9Fe, soft=\nbreak =3D =ZZ a=\r\nb end=",
+			"MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nGrüße, softbreak = =ZZ ab end="},
+		{"mimedecode multipart untouched", HeaderOptions{MIMEDecode: true},
+			"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\nContent-Transfer-Encoding: quoted-printable\n\n=41\n",
+			"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\nContent-Transfer-Encoding: quoted-printable\n\n=41\n"},
+		{"mimedecode needs MIME-Version", HeaderOptions{MIMEDecode: true},
+			"Content-Transfer-Encoding: quoted-printable\n\n=41\n", "Content-Transfer-Encoding: quoted-printable\n\n=41\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, n := range []int{1, 2, 3, 7, 1 << 20} {
+				if got := filter(t, tc.in, tc.opts, n); got != tc.want {
+					t.Fatalf("chunks of %d:\n got %q\nwant %q", n, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestHeaderFilterCap(t *testing.T) {
+	// A header longer than MaxHeader is passed through unprocessed, and the
+	// filter holds at most about MaxHeader bytes.
+	long := "Status: RO\nX-Long: " + strings.Repeat("a", 100) + "\n\nbody\n"
+	opts := HeaderOptions{DropStatus: true, MaxHeader: 64}
+	if got := filter(t, long, opts, 10); got != long {
+		t.Fatalf("got %q", got)
+	}
+	var out bytes.Buffer
+	f := NewHeaderFilter(&out, opts).(*headerFilter)
+	for range 100 {
+		io.WriteString(f, "X-A: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n")
+		if len(f.head) > 64+60 {
+			t.Fatalf("holding %d bytes", len(f.head))
+		}
+	}
+}
+
+func TestHeaderFilterAfterClose(t *testing.T) {
+	f := NewHeaderFilter(io.Discard, HeaderOptions{})
+	f.Close()
+	if _, err := f.Write([]byte("x")); err == nil {
+		t.Fatal("Write after Close succeeded")
+	}
+}
+
+// FuzzHeaderFilter checks that the output does not depend on how the
+// message is cut into writes, and that without options the filter is the
+// identity.
+func FuzzHeaderFilter(f *testing.F) {
+	f.Add("From: joe\nTo: \"a\" <b>, (c) d\nStatus: RO\n\nbody=3D\r\n", uint8(3))
+	f.Add("MIME-Version: 1.0\nContent-Transfer-Encoding: quoted-printable\n\n=4\n=\r", uint8(1))
+	f.Add("To: a:(b;c)\"d\\\"e,\" <f(g)>;\n\n", uint8(2))
+	all := HeaderOptions{Rewrite: true, Server: "s.example", DropStatus: true, DropDelivered: true, MIMEDecode: true, ForceCR: true, MaxHeader: 128}
+	f.Fuzz(func(t *testing.T, msg string, n uint8) {
+		k := int(n%16) + 1
+		if got := filter(t, msg, HeaderOptions{}, k); got != msg {
+			t.Fatalf("identity: got %q", got)
+		}
+		whole := filter(t, msg, all, len(msg)+1)
+		if got := filter(t, msg, all, k); got != whole {
+			t.Fatalf("chunks of %d: %q, whole: %q", k, got, whole)
+		}
+	})
+}
