@@ -85,8 +85,10 @@ func TestDaemonNodetach(t *testing.T) {
 	serverHolds(t, 0)
 
 	// Other options while it runs: exit 8.
-	if res := r.runRaw(t, "-k"); res.code != 8 {
-		t.Errorf("gofetchmail -k while the daemon runs: %v, want exit 8", res)
+	for _, opt := range []string{"-k", "-c", "127.0.0.1"} {
+		if res := r.runRaw(t, opt); res.code != 8 {
+			t.Errorf("gofetchmail %s while the daemon runs: %v, want exit 8", opt, res)
+		}
 	}
 
 	// A valid edit is picked up at the next poll: limit 100 leaves mail.
