@@ -263,6 +263,12 @@ func TestExitCodes(t *testing.T) {
 		{name: "entries-nomail-then-last-fails", want: 2, fill: 0, rc: rigRC("") + refusedEntry},
 		{name: "server-name-selects", want: 0, fill: 2, args: []string{"good"}, check: holds(2, 0),
 			rc: refusedEntry + "poll good via 127.0.0.1 with protocol pop3 and port %PORT%\n  user msingh password foobar sslproto '' mda \"%MDA%\"\n"},
+		// Named entries are polled in file order: the status is the good
+		// entry's "no mail", not the refused one named last.
+		{name: "server-names-file-order", want: 1, fill: 0, args: []string{"good", "broken"},
+			rc: refusedEntry + "poll good via 127.0.0.1 with protocol pop3 and port %PORT%\n  user msingh password foobar sslproto '' mda \"%MDA%\"\n"},
+		{name: "server-names-file-order-2", want: 2, fill: 0, args: []string{"broken", "good"},
+			rc: "poll good via 127.0.0.1 with protocol pop3 and port %PORT%\n  user msingh password foobar sslproto '' mda \"%MDA%\"\n" + refusedEntry},
 		{name: "skip-entry-named", want: 0, fill: 2, args: []string{"good"}, check: holds(2, 0),
 			rc: "skip good via 127.0.0.1 with protocol pop3 and port %PORT%\n  user msingh password foobar sslproto '' mda \"%MDA%\"\n"},
 		{name: "skip-entry-unnamed", want: 1, fill: -1,

@@ -207,16 +207,23 @@ func findServer(cfg *rcparse.Config, name string) *rcparse.Server {
 }
 
 // selectJobs picks the entries to poll: those named on the command line, or
-// every entry not marked skip.
+// every entry not marked skip. Either way they are polled in rc-file order,
+// each once, as fetchmail does.
 func selectJobs(cfg *rcparse.Config, names []string) ([]fetch.Job, error) {
 	var servers []*rcparse.Server
 	if len(names) > 0 {
+		named := map[*rcparse.Server]bool{}
 		for _, n := range names {
 			s := findServer(cfg, n)
 			if s == nil {
 				return nil, fmt.Errorf("no entry for server %q", n)
 			}
-			servers = append(servers, s)
+			named[s] = true
+		}
+		for _, s := range cfg.Servers {
+			if named[s] {
+				servers = append(servers, s)
+			}
 		}
 	} else {
 		for _, s := range cfg.Servers {
