@@ -277,6 +277,9 @@ func TestExitCodes(t *testing.T) {
 		// still exits 0, gofetchmail says 10 (delivery failed).
 		{name: "mda-fails", want: 10, differs: true, realWant: 0, fill: 2, check: holds(0, 2),
 			rc: "poll 127.0.0.1 with protocol pop3 and port %PORT%\n  user msingh password foobar sslproto '' mda \"/bin/false\"\n"},
+		{name: "abbreviated-option", want: 13, fill: 3, rc: rigRC(""), args: []string{"--fetchl", "1"}},
+		{name: "ambiguous-option", want: 0, fill: -1, rc: rigRC(""), args: []string{"--s"}},
+		{name: "smtphost-twice", want: 5, fill: -1, rc: rigRC(""), args: []string{"-S", "a", "-S", "b"}},
 		{name: "unknown-option", want: 0, fill: -1, rc: rigRC(""), args: []string{"--no-such-option"}},
 		{name: "help", want: 0, fill: -1, rc: rigRC(""), args: []string{"--help"}},
 	}

@@ -109,7 +109,7 @@ func newFlags(stderr io.Writer) *flags {
 	fs.BoolVarP(&f.norewrite, "norewrite", "n", false, "don't rewrite header addresses")
 	fs.IntVarP(&f.limit, "limit", "l", -1, "don't fetch messages over given size")
 	fs.IntVarP(&f.warnings, "warnings", "w", -1, "interval between warning mail notification")
-	fs.StringVarP(&f.smtphost, "smtphost", "S", "", "set SMTP forwarding host")
+	fs.VarP(&onceString{p: &f.smtphost}, "smtphost", "S", "set SMTP forwarding host")
 	fs.StringVar(&f.fetchdomains, "fetchdomains", "", "fetch mail for specified domains")
 	fs.StringVarP(&f.smtpaddress, "smtpaddress", "D", "", "set SMTP delivery domain to use")
 	fs.StringVar(&f.smtpname, "smtpname", "", "set SMTP full username@domain to use")

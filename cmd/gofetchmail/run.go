@@ -27,6 +27,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDemo(args[1:], stdout, stderr)
 	}
 	f := newFlags(stderr)
+	args, notes := expandAbbrev(f.fs, args)
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "gofetchmail: %s\n", n)
+	}
 	if err := f.fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			usage(stdout, f)
