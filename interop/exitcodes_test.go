@@ -280,6 +280,12 @@ func TestExitCodes(t *testing.T) {
 		{name: "abbreviated-option", want: 13, fill: 3, rc: rigRC(""), args: []string{"--fetchl", "1"}},
 		{name: "ambiguous-option", want: 0, fill: -1, rc: rigRC(""), args: []string{"--s"}},
 		{name: "smtphost-twice", want: 5, fill: -1, rc: rigRC(""), args: []string{"-S", "a", "-S", "b"}},
+		// No password and no terminal: status 3 before any connection (the
+		// server refuses connections, which would be 2).
+		{name: "no-password", want: 3, fill: -1,
+			rc: "poll 127.0.0.1 with protocol pop3 and port 1\n  user msingh sslproto '' mda \"%MDA%\"\n"},
+		{name: "no-password-skipped-entry", want: 0, fill: 1, check: holds(1, 0),
+			rc: "skip other via 127.0.0.1 with protocol pop3 and port 1\n  user msingh sslproto '' mda \"%MDA%\"\n" + rigRC("")},
 		{name: "unknown-option", want: 0, fill: -1, rc: rigRC(""), args: []string{"--no-such-option"}},
 		{name: "help", want: 0, fill: -1, rc: rigRC(""), args: []string{"--help"}},
 	}

@@ -23,6 +23,9 @@ func newRig(t *testing.T) *demoRig {
 	}
 	t.Cleanup(rig.close)
 	t.Setenv("HOME", rig.home)
+	// The pid file goes here rather than to root's /var/run/fetchmail.pid,
+	// which other fetchmail runs on the machine may hold.
+	t.Setenv("FETCHMAILHOME", rig.home)
 	t.Setenv("SSH_AUTH_SOCK", "")
 	// An ssh first in PATH that fails loudly: the seed path must not run it.
 	bin := filepath.Join(rig.dir, "bin")
@@ -209,6 +212,7 @@ func TestWrongSSHKeyExit3(t *testing.T) {
 func TestNoServerExit2(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
+	t.Setenv("FETCHMAILHOME", dir)
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close() // nothing listens there now

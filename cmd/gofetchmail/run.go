@@ -80,6 +80,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gofetchmail: no mailservers have been specified.")
 		return int(fetch.StatusSyntax)
 	}
+	var prompt func(string) (string, error)
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		prompt = promptPassword
+	}
+	if jobs, err := selectJobs(cfg, f.fs.Args()); err == nil {
+		if err := askPasswords(jobs, prompt); err != nil {
+			fmt.Fprintf(stderr, "gofetchmail: %v\n", errors.Unwrap(err))
+			return int(fetch.StatusOf(err))
+		}
+	}
 	daemon := cfg.Daemon
 	if f.check {
 		daemon = 0
@@ -114,9 +124,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Check:        f.check,
 		Version:      version,
 	}
-	if term.IsTerminal(int(os.Stdin.Fd())) {
-		opts.Password = promptPassword
-	}
+	opts.Password = prompt
 	if daemon > 0 {
 		return daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
 	}
