@@ -172,8 +172,8 @@ func daemonLoop(ctx context.Context, cfg *rcparse.Config, rcpath, home string, f
 	defer signal.Stop(wake)
 	log.Info(fmt.Sprintf("starting gofetchmail %s daemon", version))
 	mtime := modTime(rcpath)
-	for {
-		pollOnce(ctx, cfg, f, opts)
+	for cycle := 0; ; cycle++ {
+		pollCycle(ctx, cfg, f, opts, cycle)
 		if ctx.Err() != nil {
 			break
 		}

@@ -133,10 +133,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // pollOnce runs every selected entry once and returns the exit status.
 func pollOnce(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options) int {
-	jobs, err := selectJobs(cfg, f.fs.Args())
+	return pollCycle(ctx, cfg, f, opts, 0)
+}
+
+// pollCycle runs daemon cycle number cycle (0 is the first): every selected
+// entry, except those with "interval K", which fetchmail polls only on
+// every Kth cycle, starting with the first.
+func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options, cycle int) int {
+	all, err := selectJobs(cfg, f.fs.Args())
 	if err != nil {
 		opts.Logger.Error(err.Error())
 		return int(fetch.StatusSyntax)
+	}
+	jobs := dueJobs(all, cycle)
+	if len(jobs) < len(all) {
+		opts.Logger.Debug(fmt.Sprintf("interval not reached, not querying %d entries in cycle %d", len(all)-len(jobs), cycle))
+	}
+	if len(jobs) == 0 {
+		return int(fetch.StatusNoMail)
 	}
 	uids, err := fetch.LoadUIDStore(cfg.Idfile)
 	if err != nil {
@@ -150,6 +164,19 @@ func pollOnce(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Opt
 		}
 	}
 	return int(fetch.ExitStatus(results))
+}
+
+// dueJobs keeps the jobs due in daemon cycle number cycle: an entry with
+// "interval K" is due on cycles 0, K, 2K, ...
+func dueJobs(all []fetch.Job, cycle int) []fetch.Job {
+	var jobs []fetch.Job
+	for _, j := range all {
+		if k := j.Server.Interval; k > 1 && cycle%k != 0 {
+			continue
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs
 }
 
 // loadConfig checks and parses the rc file and applies the command line.
