@@ -245,6 +245,24 @@ func (s *SMTP) Begin(ctx context.Context, env Envelope) (Tx, error) {
 	if s.inTx {
 		return nil, errors.New("smtp: Begin while a message is in progress")
 	}
+	reused := s.c != nil
+	tx, err := s.beginOn(ctx, env)
+	var se *SMTPError
+	var ce *ConnectError
+	if err != nil && reused && s.c == nil && !errors.As(err, &se) && !errors.As(err, &ce) && ctx.Err() == nil {
+		// The kept connection broke while idle (the server timed it
+		// out during a long download, say): try once on a new one.
+		tx, err = s.beginOn(ctx, env)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.inTx = true
+	return tx, nil
+}
+
+// beginOn connects if needed and starts the transaction.
+func (s *SMTP) beginOn(ctx context.Context, env Envelope) (*smtpTx, error) {
 	if err := s.Connect(ctx); err != nil {
 		return nil, err
 	}
@@ -255,8 +273,7 @@ func (s *SMTP) Begin(ctx context.Context, env Envelope) (Tx, error) {
 		stop()
 		return nil, err
 	}
-	tx.stop = stop
-	s.inTx = true
+	tx.stop, tx.ctx = stop, ctx
 	return tx, nil
 }
 
@@ -313,6 +330,7 @@ type smtpTx struct {
 	w    *smtp.DataCommand
 	n    int // accepted recipients
 	stop func() bool
+	ctx  context.Context
 	err  error
 	done bool
 }
@@ -324,6 +342,10 @@ func (tx *smtpTx) Write(p []byte) (int, error) {
 		return 0, errTxDone
 	}
 	if tx.err != nil {
+		return 0, tx.err
+	}
+	if err := tx.ctx.Err(); err != nil {
+		tx.err = fmt.Errorf("smtp %s: data: %w", tx.s.host, err)
 		return 0, tx.err
 	}
 	n, err := tx.w.Write(p)
@@ -339,9 +361,13 @@ func (tx *smtpTx) Commit() error {
 	if tx.done {
 		return errTxDone
 	}
+	if tx.err == nil && tx.ctx.Err() != nil {
+		tx.err = fmt.Errorf("smtp %s: end of data: %w", tx.s.host, tx.ctx.Err())
+	}
 	if tx.err != nil {
+		err := tx.err
 		tx.Abort()
-		return tx.err
+		return err
 	}
 	tx.done = true
 	s := tx.s

@@ -20,6 +20,7 @@ type fakeMTA struct {
 	got      []fakeMsg
 	authed   []string // users that authenticated
 	sessions int
+	conns    []net.Conn
 }
 
 // fakeScript holds the scripted answers; set replaces them.
@@ -44,6 +45,16 @@ func (m *fakeMTA) set(f fakeScript) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.fakeScript = f
+}
+
+// hangUp closes every connection, as a server that timed them out.
+func (m *fakeMTA) hangUp() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.conns {
+		c.Close()
+	}
+	m.conns = nil
 }
 
 // count returns the number of sessions so far.
@@ -84,8 +95,9 @@ func newFakeLMTPSocket(t *testing.T, m *fakeMTA) string {
 }
 
 func (m *fakeMTA) serve(t *testing.T, l net.Listener, lmtp bool) {
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		m.mu.Lock()
+		m.conns = append(m.conns, c.Conn())
 		m.sessions++
 		m.mu.Unlock()
 		return &fakeSession{m: m}, nil

@@ -308,3 +308,18 @@ func TestSMTPContextCancel(t *testing.T) {
 		t.Fatalf("reconnect: %v", err)
 	}
 }
+
+func TestSMTPReconnectsAfterIdleHangUp(t *testing.T) {
+	m := new(fakeMTA)
+	s := newTestSMTP(t, SMTPOptions{Hosts: []string{newFakeMTA(t, m, false)}})
+	if err := send(t, s, Envelope{To: []string{"joe"}}, "\nfirst\n"); err != nil {
+		t.Fatal(err)
+	}
+	m.hangUp()
+	if err := send(t, s, Envelope{To: []string{"joe"}}, "\nsecond\n"); err != nil {
+		t.Fatalf("after the server hung up: %v", err)
+	}
+	if got := m.messages(); len(got) != 2 || m.count() != 2 {
+		t.Fatalf("%d messages in %d sessions, want 2 in 2", len(got), m.count())
+	}
+}
