@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -181,4 +182,52 @@ func str(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// headerOptions maps a job's header options onto the deliver header filter
+// (deliver.NewHeaderFilter). The server name that rewrite appends is the
+// name the mail server is reached by (via, else the poll name).
+func headerOptions(j Job) deliver.HeaderOptions {
+	u := j.User
+	o := deliver.HeaderOptions{
+		Rewrite:       u.Rewrite,
+		DropStatus:    u.Dropstatus,
+		DropDelivered: u.Dropdelivered,
+		StripCR:       u.Stripcr,
+		ForceCR:       u.Forcecr,
+		MIMEDecode:    u.Mimedecode,
+	}
+	if j.Server != nil {
+		o.Server = queryName(j.Server)
+	}
+	return o
+}
+
+// verdict is what the engine does with a message whose delivery failed.
+type verdict int
+
+const (
+	// verdictKeep leaves the message on the server for the next poll.
+	verdictKeep verdict = iota
+	// verdictDelete deletes it: fetchmail's answer to a permanent SMTP
+	// refusal (5xx, or an antispam code) when softbounce is off.
+	verdictDelete
+	// verdictStopPoll keeps it and ends the poll: no SMTP host answered,
+	// so the following messages would fail too (fetchmail's PS_SMTP).
+	verdictStopPoll
+)
+
+// deliveryVerdict classifies a delivery error by fetchmail's rules (see
+// docs/delivery.md). Everything but a permanent SMTP refusal without
+// softbounce keeps the message.
+func deliveryVerdict(j Job, err error) verdict {
+	var ce *deliver.ConnectError
+	if errors.As(err, &ce) {
+		return verdictStopPoll
+	}
+	var se *deliver.SMTPError
+	if errors.As(err, &se) && se.Permanent && j.Config != nil && !j.Config.Softbounce {
+		return verdictDelete
+	}
+	return verdictKeep
 }

@@ -2,6 +2,8 @@ package fetch
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -169,5 +171,40 @@ func TestTargetSMTPOptions(t *testing.T) {
 	if so.AuthUser != "fm" || so.AuthPassword != "pw" || !so.LMTP || so.Address != "ex.net" ||
 		len(so.Antispam) != 2 || so.Hosts[0] != "/run/lmtp" || so.Helo != "gw.example.org" {
 		t.Fatalf("options %+v", so)
+	}
+}
+
+func TestDeliveryVerdict(t *testing.T) {
+	soft := targetJob(t, "")
+	hard := targetJob(t, "")
+	hard.Config.Softbounce = false
+	perm := fmt.Errorf("wrapped: %w", &deliver.SMTPError{Code: 550, Permanent: true})
+	temp := &deliver.SMTPError{Code: 451}
+	spam := &deliver.SMTPError{Code: 571, Permanent: true, Spam: true}
+	conn := &deliver.ConnectError{Hosts: []string{"localhost"}, Err: errors.New("refused")}
+	for _, tc := range []struct {
+		name string
+		j    Job
+		err  error
+		want verdict
+	}{
+		{"softbounce keeps 5xx", soft, perm, verdictKeep},
+		{"no softbounce deletes 5xx", hard, perm, verdictDelete},
+		{"no softbounce deletes spam", hard, spam, verdictDelete},
+		{"4xx keeps", hard, temp, verdictKeep},
+		{"MDA failure keeps", hard, &deliver.MDAError{ExitCode: 1}, verdictKeep},
+		{"no SMTP host stops", soft, conn, verdictStopPoll},
+	} {
+		if got := deliveryVerdict(tc.j, tc.err); got != tc.want {
+			t.Errorf("%s: verdict %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestHeaderOptions(t *testing.T) {
+	j := targetJob(t, `dropstatus mimedecode mda "procmail"`)
+	o := headerOptions(j)
+	if !o.Rewrite || !o.DropStatus || o.DropDelivered || !o.MIMEDecode || !o.StripCR || o.ForceCR || o.Server != "pop.example.org" {
+		t.Fatalf("options %+v", o)
 	}
 }
