@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -206,5 +207,107 @@ func TestHeaderOptions(t *testing.T) {
 	o := headerOptions(j)
 	if !o.Rewrite || !o.DropStatus || o.DropDelivered || !o.MIMEDecode || !o.StripCR || o.ForceCR || o.Server != "pop.example.org" {
 		t.Fatalf("options %+v", o)
+	}
+}
+
+// recordingMTA is an SMTP server on loopback that stores what it accepts,
+// or refuses every MAIL FROM with refuse.
+type recordingMTA struct {
+	mu     sync.Mutex
+	refuse error
+	rcpts  []string
+	msgs   []string
+}
+
+func (m *recordingMTA) start(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &recSession{m: m}, nil }))
+	srv.Domain = "mta.test"
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return "127.0.0.1/" + port
+}
+
+func (m *recordingMTA) got() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.msgs...)
+}
+
+type recSession struct{ m *recordingMTA }
+
+func (*recSession) Reset()        {}
+func (*recSession) Logout() error { return nil }
+func (s *recSession) Mail(string, *smtp.MailOptions) error {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	return s.m.refuse
+}
+func (s *recSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	s.m.rcpts = append(s.m.rcpts, to)
+	return nil
+}
+func (s *recSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	s.m.msgs = append(s.m.msgs, string(b))
+	return nil
+}
+
+// TestPollForwardsOverSMTP runs a whole poll with smtphost set: every
+// message reaches the SMTP server (CRLF, dot-stuffing undone by the
+// server), RCPT TO is local@smtphost, and the mailbox is emptied.
+func TestPollForwardsOverSMTP(t *testing.T) {
+	e := newTestEnv(t, testMessages(3), nil)
+	m := &recordingMTA{}
+	e.job.User.Maildir = nil
+	e.job.User.Smtphunt = []string{m.start(t)}
+	res := e.poll(t)
+	if res.Err != nil || res.Delivered != 3 || res.Deleted != 3 {
+		t.Fatalf("result %+v", res)
+	}
+	got := m.got()
+	if len(got) != 3 {
+		t.Fatalf("the MTA got %d messages", len(got))
+	}
+	for _, msg := range got {
+		if !strings.HasPrefix(msg, "Received: from 127.0.0.1\r\n") || !strings.Contains(msg, "\r\n.starts with a dot\r\n") {
+			t.Errorf("message as the MTA got it:\n%q", msg)
+		}
+	}
+	if m.rcpts[0] != "manish@127.0.0.1" {
+		t.Errorf("RCPT TO %q", m.rcpts[0])
+	}
+	if n := len(e.mbox.Messages()); n != 0 {
+		t.Errorf("%d left on the server", n)
+	}
+}
+
+// TestPollSMTPRefusalKeepsMail: a 4xx and, under softbounce (the
+// default), a 5xx refusal leave every message on the server.
+func TestPollSMTPRefusalKeepsMail(t *testing.T) {
+	for _, code := range []int{451, 550} {
+		e := newTestEnv(t, testMessages(2), nil)
+		m := &recordingMTA{refuse: &smtp.SMTPError{Code: code, Message: "no"}}
+		e.job.User.Maildir = nil
+		e.job.User.Smtphunt = []string{m.start(t)}
+		res := e.poll(t)
+		if res.Delivered != 0 || res.Deleted != 0 {
+			t.Errorf("%d: result %+v", code, res)
+		}
+		if n := len(e.mbox.Messages()); n != 2 {
+			t.Errorf("%d: %d left on the server, want 2", code, n)
+		}
 	}
 }
