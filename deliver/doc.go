@@ -1,5 +1,6 @@
 // Package deliver stores fetched messages locally: into a Maildir, onto the
-// end of an mbox file, or through an MDA command.
+// end of an mbox file, or through an MDA command; or forwards them to an
+// SMTP or LMTP server, or appends them to a batch SMTP (BSMTP) file.
 //
 // The promise the rest of gofetchmail builds on: a message may be deleted on
 // the server only after it is durably delivered. Every Deliverer therefore
@@ -43,4 +44,27 @@
 // pasted into the script, so no address can inject shell code. Exit status 0
 // commits; anything else is an *MDAError and the message is kept. Abort kills
 // the process group before the MDA could see the end of a partial message.
+//
+// # SMTP and LMTP
+//
+// SMTP (github.com/emersion/go-smtp) forwards over one connection per run
+// to the first host of the smtphost hunt list that answers; a "/path" host
+// is a unix socket spoken to in LMTP. Begin sends MAIL FROM, RCPT TO and
+// DATA; Commit returns nil only when the server accepted the message after
+// the data (for LMTP: for every recipient), which makes it the server's
+// responsibility. A refusal is an *SMTPError whose Permanent (5xx) and Spam
+// (an antispam code) fields decide, in the engine, whether the message is
+// kept (4xx, or softbounce) or deleted. Abort drops the connection before
+// the final dot, so the server discards the partial message.
+//
+// # BSMTP
+//
+// BSMTP appends each message to a file (or standard output) as batch SMTP
+// commands, CRLF and dot-stuffed, under flock; Abort truncates it back.
+//
+// # Header processing
+//
+// NewHeaderFilter wraps any writer (typically a Tx) with fetchmail's header
+// options: rewrite, dropstatus, dropdelivered, stripcr/forcecr and
+// mimedecode. Only the header block is held in memory.
 package deliver
