@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +35,24 @@ func TestLogfileFollowsRotation(t *testing.T) {
 		if string(got) != want {
 			t.Errorf("%s holds %q, want %q", file, got, want)
 		}
+	}
+}
+
+// TestProgressOnStdout expects progress on standard output and errors on
+// standard error, as fetchmail writes them, without timestamps.
+func TestProgressOnStdout(t *testing.T) {
+	var stdout, stderr strings.Builder
+	log, closeLog, err := openLogger(newFlags(io.Discard), false, "", &stdout, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeLog()
+	log.Info("3 messages for msingh at localhost")
+	log.Error("connection refused")
+	if stdout.String() != "gofetchmail: 3 messages for msingh at localhost\n" {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	if stderr.String() != "gofetchmail: connection refused\n" {
+		t.Errorf("stderr %q", stderr.String())
 	}
 }

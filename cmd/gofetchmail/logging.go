@@ -14,9 +14,11 @@ import (
 
 // lineHandler is a slog.Handler that writes fetchmail-style lines:
 // "gofetchmail: message key=value", optionally with a timestamp (logfile).
+// Warnings and errors go to errw when it is set: fetchmail writes its
+// progress to standard output and its complaints to standard error.
 type lineHandler struct {
 	mu         *sync.Mutex
-	w          io.Writer
+	w, errw    io.Writer
 	level      slog.Leveler
 	timestamps bool
 	attrs      []slog.Attr
@@ -37,9 +39,13 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	b.WriteString("gofetchmail: ")
 	b.WriteString(formatRecord(r, h.attrs))
 	b.WriteByte('\n')
+	w := h.w
+	if h.errw != nil && r.Level >= slog.LevelWarn {
+		w = h.errw
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, b.String())
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
@@ -132,8 +138,8 @@ func logLevel(f *flags) slog.Level {
 }
 
 // openLogger builds the logger: syslog with --syslog, the logfile with -L
-// (appended, timestamped), else stderr.
-func openLogger(f *flags, syslogOn bool, logfile string, stderr io.Writer) (*slog.Logger, func(), error) {
+// (appended, timestamped), else progress on stdout and errors on stderr.
+func openLogger(f *flags, syslogOn bool, logfile string, stdout, stderr io.Writer) (*slog.Logger, func(), error) {
 	level := logLevel(f)
 	if syslogOn {
 		h, err := newSyslogHandler(level)
@@ -150,5 +156,7 @@ func openLogger(f *flags, syslogOn bool, logfile string, stderr io.Writer) (*slo
 		}
 		return slog.New(newLineHandler(lf, level, true)), func() { lf.Close() }, nil
 	}
-	return slog.New(newLineHandler(stderr, level, false)), func() {}, nil
+	h := newLineHandler(stdout, level, false)
+	h.errw = stderr
+	return slog.New(h), func() {}, nil
 }

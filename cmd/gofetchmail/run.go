@@ -106,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if f.given("logfile") {
 		logfile = f.logfile
 	}
-	logger, closeLog, err := openLogger(f, cfg.Syslog && !f.given("logfile"), logfile, stderr)
+	logger, closeLog, err := openLogger(f, cfg.Syslog && !f.given("logfile"), logfile, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
 		return int(fetch.StatusUndefined)
