@@ -26,6 +26,7 @@ type retriever struct {
 	name string // "gofetchmail" or "fetchmail"
 	path string
 	dir  string
+	env  []string // added to the environment of its runs
 }
 
 // newRetriever makes a fresh directory for a run of the program at path;
@@ -85,7 +86,7 @@ func (r *retriever) runRaw(t *testing.T, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.path, args...)
 	cmd.Dir = r.dir
-	cmd.Env = []string{"HOME=" + r.dir, "FETCHMAILHOME=" + r.dir, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C"}
+	cmd.Env = append([]string{"HOME=" + r.dir, "FETCHMAILHOME=" + r.dir, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C"}, r.env...)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -165,6 +166,7 @@ type exitCase struct {
 	rc   string // rc text; %MDA% is the MDA, %PORT% the rig's POP3 port
 	mode os.FileMode
 	args []string
+	env  []string
 	// prepare runs before each program's run (for example a first fetch).
 	prepare func(t *testing.T, r *retriever)
 	// differs marks a documented difference (docs/options.md): the real
@@ -286,6 +288,9 @@ func TestExitCodes(t *testing.T) {
 			rc: "poll 127.0.0.1 with protocol pop3 and port 1\n  user msingh sslproto '' mda \"%MDA%\"\n"},
 		{name: "no-password-skipped-entry", want: 0, fill: 1, check: holds(1, 0),
 			rc: "skip other via 127.0.0.1 with protocol pop3 and port 1\n  user msingh sslproto '' mda \"%MDA%\"\n" + rigRC("")},
+		{name: "qmailinject-set", want: 23, fill: -1, rc: rigRC(""), args: []string{"--help"}, env: []string{"QMAILINJECT=x"}},
+		{name: "nullmailer-flags-set", want: 23, fill: -1, rc: rigRC(""), env: []string{"NULLMAILER_FLAGS=s"}},
+		{name: "qmailinject-empty", want: 1, fill: 0, rc: rigRC(""), env: []string{"QMAILINJECT="}},
 		{name: "unknown-option", want: 0, fill: -1, rc: rigRC(""), args: []string{"--no-such-option"}},
 		{name: "help", want: 0, fill: -1, rc: rigRC(""), args: []string{"--help"}},
 	}
@@ -300,6 +305,7 @@ func TestExitCodes(t *testing.T) {
 			got := map[string]int{}
 			for _, p := range progs {
 				r := newRetriever(t, p.name, p.path)
+				r.env = tc.env
 				mode := tc.mode
 				if mode == 0 {
 					mode = 0o600

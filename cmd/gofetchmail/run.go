@@ -26,6 +26,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(args[1:], stdout, stderr)
 	}
+	// fetchmail refuses to run, before anything else, when these are set:
+	// qmail-inject or nullmailer would tamper with the delivered headers.
+	for _, v := range []string{"QMAILINJECT", "NULLMAILER_FLAGS"} {
+		if os.Getenv(v) != "" {
+			fmt.Fprintf(stderr, "gofetchmail: The %s environment variable is set.\nThis is dangerous as it can make qmail-inject or nullmailer tamper with your headers.\nTry \"env %s= gofetchmail YOUR ARGUMENTS HERE\"\n", v, v)
+			return int(fetch.StatusUndefined)
+		}
+	}
 	f := newFlags(stderr)
 	args, notes := expandAbbrev(f.fs, args)
 	for _, n := range notes {
