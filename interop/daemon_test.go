@@ -209,3 +209,61 @@ func readPid(t *testing.T, path string) int {
 	}
 	return pid
 }
+
+// TestDaemonLikeFetchmail runs the same daemon session with gofetchmail and
+// the real fetchmail (pid file set in the rc file, so that bare invocations
+// find it) and expects the same exit code from each invocation: wake-ups,
+// refusals while the daemon runs, and --quit.
+func TestDaemonLikeFetchmail(t *testing.T) {
+	progs := []struct{ name, path string }{{"gofetchmail", binary}}
+	if fm := realFetchmail(); fm != "" {
+		progs = append(progs, struct{ name, path string }{"fetchmail", fm})
+	}
+	steps := []struct {
+		args []string
+		want int
+	}{
+		{nil, 0},                   // wakes it
+		{[]string{"-v"}, 0},        // wakes it too
+		{[]string{"-k"}, 8},        // options are refused
+		{[]string{"-c"}, 8},        // so is --check
+		{[]string{"127.0.0.1"}, 8}, // and server names
+		{[]string{"--quit"}, 0},
+		{[]string{"--quit"}, 8}, // nothing runs any more
+	}
+	for _, p := range progs {
+		t.Run(p.name, func(t *testing.T) {
+			r := newRetriever(t, p.name, p.path)
+			pidfile := filepath.Join(r.dir, "daemon.pid")
+			r.rc(t, "set pidfile \""+pidfile+"\"\n"+strings.ReplaceAll(rigRC(""), "%PORT%", rig["RIG_POP3_PORT"]), 0o600)
+			settledFill(t, 2)
+			d := exec.Command(p.path, "-d", "3600", "-N")
+			d.Dir, d.Env = r.dir, daemonEnv(r)
+			if err := d.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- d.Wait() }()
+			defer func() {
+				d.Process.Kill()
+				<-exited
+			}()
+			waitFor(t, "the first poll", func() bool { return r.delivered(t) == 2 })
+			waitFor(t, "the pid file", func() bool { _, err := os.Stat(pidfile); return err == nil })
+			for _, st := range steps {
+				if st.args != nil && st.args[0] == "--quit" && st.want == 8 {
+					select {
+					case err := <-exited:
+						exited <- err
+					case <-time.After(30 * time.Second):
+						t.Fatal("the daemon did not exit after --quit")
+					}
+				}
+				res := r.runRaw(t, st.args...)
+				if res.code != st.want {
+					t.Errorf("%s %v while the daemon runs: exit %d, want %d\n%v", p.name, st.args, res.code, st.want, res)
+				}
+			}
+		})
+	}
+}
