@@ -291,6 +291,9 @@ func TestExitCodes(t *testing.T) {
 		{name: "qmailinject-set", want: 23, fill: -1, rc: rigRC(""), args: []string{"--help"}, env: []string{"QMAILINJECT=x"}},
 		{name: "nullmailer-flags-set", want: 23, fill: -1, rc: rigRC(""), env: []string{"NULLMAILER_FLAGS=s"}},
 		{name: "qmailinject-empty", want: 1, fill: 0, rc: rigRC(""), env: []string{"QMAILINJECT="}},
+		// With "set daemon" in the rc file, -d0 and -c make a one-shot run.
+		{name: "d0-overrides-set-daemon", want: 0, fill: 2, rc: "set daemon 3600\n" + rigRC(""), args: []string{"-d0"}, check: holds(2, 0)},
+		{name: "check-overrides-set-daemon", want: 0, fill: 2, rc: "set daemon 3600\n" + rigRC(""), args: []string{"-c"}, check: holds(0, 2)},
 		{name: "unknown-option", want: 0, fill: -1, rc: rigRC(""), args: []string{"--no-such-option"}},
 		{name: "help", want: 0, fill: -1, rc: rigRC(""), args: []string{"--help"}},
 	}
