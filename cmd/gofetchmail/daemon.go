@@ -172,8 +172,10 @@ func daemonLoop(ctx context.Context, cfg *rcparse.Config, rcpath, home string, f
 	defer signal.Stop(wake)
 	log.Info(fmt.Sprintf("starting gofetchmail %s daemon", version))
 	mtime := modTime(rcpath)
+	runner := fetch.NewRunner(opts)
+	defer runner.Close()
 	for cycle := 0; ; cycle++ {
-		pollCycle(ctx, cfg, f, opts, cycle)
+		pollCycle(ctx, cfg, f, opts, runner, cycle)
 		if ctx.Err() != nil {
 			break
 		}

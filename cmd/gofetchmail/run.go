@@ -141,13 +141,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // pollOnce runs every selected entry once and returns the exit status.
 func pollOnce(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options) int {
-	return pollCycle(ctx, cfg, f, opts, 0)
+	return pollCycle(ctx, cfg, f, opts, nil, 0)
 }
 
 // pollCycle runs daemon cycle number cycle (0 is the first): every selected
 // entry, except those with "interval K", which fetchmail polls only on
-// every Kth cycle, starting with the first.
-func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options, cycle int) int {
+// every Kth cycle, starting with the first. A daemon passes its runner,
+// which keeps SSH connections between cycles; nil runs one-shot.
+func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options, runner *fetch.Runner, cycle int) int {
 	all, err := selectJobs(cfg, f.fs.Args())
 	if err != nil {
 		opts.Logger.Error(err.Error())
@@ -165,7 +166,12 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 		opts.Logger.Error(err.Error())
 		return int(fetch.StatusIOErr)
 	}
-	results := fetch.Run(ctx, jobs, uids, opts)
+	var results []fetch.Result
+	if runner != nil {
+		results = runner.Run(ctx, jobs, uids)
+	} else {
+		results = fetch.Run(ctx, jobs, uids, opts)
+	}
 	for _, r := range results {
 		if r.Err != nil {
 			opts.Logger.Error(r.Err.Error())
