@@ -3,6 +3,7 @@
 package interop
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gofetchmail/gofetchmail/interop/internal/rigmail"
 )
 
 // daemonEnv is the environment of a daemon and of the commands that talk
@@ -265,5 +268,47 @@ func TestDaemonLikeFetchmail(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDaemonKeepsSSHConnection runs the seed rc file as a daemon against
+// the real sshd and dovecot: three polls (start and two wake-ups) must use
+// one SSH login, counted in sshd's log.
+func TestDaemonKeepsSSHConnection(t *testing.T) {
+	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+	writeFile(t, filepath.Join(h.dir, "fetchmailrc"), seed("foobar"), 0o600)
+	env := append(h.env(), "FETCHMAILHOME="+h.dir)
+	logins := func() int { return strings.Count(readLog(rig["RIG_SSHD_LOG"]), "Accepted publickey for msingh") }
+	before := logins()
+	settledFill(t, 2)
+
+	logfile := filepath.Join(h.dir, "daemon.log")
+	d := exec.Command(binary, "-d", "3600", "-N", "-L", logfile, "--maildir", h.maildir())
+	d.Dir, d.Env = h.dir, env
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- d.Wait() }()
+	defer func() {
+		d.Process.Kill()
+		<-exited
+	}()
+	count := func() int { n, _ := rigmail.Count(filepath.Join(h.maildir())); return n }
+	waitFor(t, "the first poll", func() bool { return count() == 2 })
+	for i, want := range []int{3, 4} {
+		addMail(t, 1)
+		wake := exec.Command(binary)
+		wake.Dir, wake.Env = h.dir, env
+		if out, err := wake.CombinedOutput(); err != nil {
+			t.Fatalf("wake-up %d: %v\n%s", i+1, err, out)
+		}
+		waitFor(t, fmt.Sprintf("wake-up %d to deliver", i+1), func() bool { return count() == want })
+	}
+	if n := logins() - before; n != 1 {
+		t.Errorf("three daemon polls made %d SSH logins, want 1\n%s", n, readLog(logfile))
+	}
+	if strings.Contains(readLog(logfile), "ssh must not be run") {
+		t.Error("the daemon ran the ssh program")
 	}
 }
