@@ -51,8 +51,11 @@ func (ss *session) auth(args []string) bool {
 		f := bytes.Split(ir, []byte{0})
 		ok = len(f) == 3 && string(f[1]) == mb.user && string(f[2]) == mb.pass
 	case "LOGIN":
-		var u, p []byte
-		if u, err = ss.challenge([]byte("Username:")); err == nil {
+		u, p := ir, []byte(nil)
+		if !haveIR {
+			u, err = ss.challenge([]byte("Username:"))
+		}
+		if err == nil {
 			p, err = ss.challenge([]byte("Password:"))
 		}
 		if err != nil {
