@@ -16,7 +16,7 @@ import (
 
 // TestAuthMethodsDovecot logs in to the real dovecot with APOP, CRAM-MD5
 // (what auth any picks from dovecot's CAPA) and auth password, each over
-// the plain port with sslproto '' (loopback), and a wrong CRAM-MD5
+// the plain port with sslproto ” (loopback), and a wrong CRAM-MD5
 // password ends in exit 3.
 func TestAuthMethodsDovecot(t *testing.T) {
 	for _, tc := range []struct {
