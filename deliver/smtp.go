@@ -43,6 +43,10 @@ type SMTPOptions struct {
 	// Logger receives notices such as recipients refused while others
 	// were accepted. Default: slog.Default.
 	Logger *slog.Logger
+	// BatchLimit, when positive, ends the connection with QUIT after that
+	// many messages and opens a new one for the next (fetchmail's
+	// "batchlimit", for MTAs that deliver only at the end of a session).
+	BatchLimit int
 	// Dial opens connections (tests). Default: a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -58,6 +62,7 @@ type SMTP struct {
 	c      *smtp.Client
 	host   string // the hunt entry that answered
 	lmtp   bool   // the connection speaks LMTP
+	sent   int    // messages accepted on this connection
 	domain string // the RCPT TO domain
 	inTx   bool
 }
@@ -192,7 +197,7 @@ func (s *SMTP) connect(ctx context.Context, h string) error {
 		c.Close()
 		return fmt.Errorf("smtp %s: %w", h, ctx.Err())
 	}
-	s.conn, s.c, s.host, s.lmtp = conn, c, h, lmtp
+	s.conn, s.c, s.host, s.lmtp, s.sent = conn, c, h, lmtp, 0
 	s.domain = s.opts.Address
 	if s.domain == "" {
 		s.domain = "localhost"
@@ -382,11 +387,11 @@ func (tx *smtpTx) Commit() error {
 			}
 			return e
 		}
-		return nil
+		return s.accepted()
 	}
 	_, err := tx.w.CloseWithLMTPResponse()
 	if err == nil {
-		return nil
+		return s.accepted()
 	}
 	le, ok := err.(smtp.LMTPDataError)
 	if !ok {
@@ -408,6 +413,18 @@ func (tx *smtpTx) Commit() error {
 		worst.Message += fmt.Sprintf(" (%d other recipients accepted the message)", n)
 	}
 	return worst
+}
+
+// accepted counts a message the server took and ends the connection when
+// BatchLimit is reached. A failed QUIT does not undo the delivery.
+func (s *SMTP) accepted() error {
+	s.sent++
+	if s.opts.BatchLimit > 0 && s.sent >= s.opts.BatchLimit {
+		if err := s.Close(); err != nil {
+			s.opts.Logger.Warn("smtp: ending the batch", "error", err.Error())
+		}
+	}
+	return nil
 }
 
 // Abort drops the connection before the end of the data, so the server

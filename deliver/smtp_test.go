@@ -323,3 +323,16 @@ func TestSMTPReconnectsAfterIdleHangUp(t *testing.T) {
 		t.Fatalf("%d messages in %d sessions, want 2 in 2", len(got), m.count())
 	}
 }
+
+func TestSMTPBatchLimit(t *testing.T) {
+	m := new(fakeMTA)
+	s := newTestSMTP(t, SMTPOptions{Hosts: []string{newFakeMTA(t, m, false)}, BatchLimit: 2})
+	for i := range 5 {
+		if err := send(t, s, Envelope{To: []string{"joe"}}, "\nx\n"); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if len(m.messages()) != 5 || m.count() != 3 {
+		t.Fatalf("%d messages in %d sessions, want 5 in 3", len(m.messages()), m.count())
+	}
+}

@@ -104,13 +104,14 @@ func smtpExplicit(j Job) bool {
 func smtpOptions(j Job, opts *Options) *deliver.SMTPOptions {
 	u := j.User
 	so := &deliver.SMTPOptions{
-		Hosts:    u.Smtphunt,
-		LMTP:     u.LMTP,
-		Address:  str(u.Smtpaddress),
-		Name:     str(u.Smtpname),
-		Helo:     opts.Hostname,
-		Antispam: u.Antispam,
-		Logger:   opts.logger(),
+		Hosts:      u.Smtphunt,
+		LMTP:       u.LMTP,
+		Address:    str(u.Smtpaddress),
+		Name:       str(u.Smtpname),
+		Helo:       opts.Hostname,
+		Antispam:   u.Antispam,
+		BatchLimit: u.Batchlimit,
+		Logger:     opts.logger(),
 	}
 	if s := j.Server; s != nil {
 		// As in fetchmail, AUTH needs esmtppassword; esmtpname defaults
