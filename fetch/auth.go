@@ -81,6 +81,8 @@ func (s *session) token(ctx context.Context) (string, error) {
 		return s.password()
 	}
 	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(ctx, s.timeout())
+	defer cancel()
 	if err := transport.RunShell(ctx, *u.Tokencommand, &out, os.Stderr); err != nil {
 		return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: fmt.Errorf("tokencommand: %w", err)}
 	}
