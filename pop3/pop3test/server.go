@@ -28,6 +28,9 @@ type ServerOptions struct {
 	// an initial response on the AUTH line is refused, the token must
 	// follow an empty "+" continuation.
 	XOAuth2TwoStep bool
+	// Preauth starts every session logged in, as a POP3 server run by
+	// hand over ssh is (fetchmail's auth ssh); the greeting says so.
+	Preauth bool
 	// TLSConfig, if set, enables STLS (RFC 2595) and announces it in CAPA.
 	TLSConfig *tls.Config
 	// Hook, if set, sees every command line (without CRLF, PASS included)

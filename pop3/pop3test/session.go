@@ -69,6 +69,19 @@ func (ss *session) serve() {
 		ss.stamp = fmt.Sprintf("<%d.%d@pop3test>", stampSeq.Add(1), time.Now().UnixNano())
 		greet += " " + ss.stamp
 	}
+	if ss.s.opts.Preauth {
+		msgs, ok := ss.s.mbox.open()
+		if !ok {
+			ss.line("-ERR [IN-USE] mailbox locked by another session")
+			ss.bw.Flush()
+			return
+		}
+		if msgs == nil {
+			msgs = []*entry{}
+		}
+		ss.msgs, ss.deleted = msgs, make([]bool, len(msgs))
+		greet = "+OK pop3test preauthenticated"
+	}
 	ss.line(greet)
 	for {
 		if ss.br.Buffered() == 0 {
