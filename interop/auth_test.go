@@ -33,7 +33,7 @@ func TestAuthMethodsDovecot(t *testing.T) {
 			h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 			fill(t, 2)
 			rc := strings.Replace(directRC(tc.pass, ""), "protocol pop3", "protocol "+tc.proto+" "+tc.auth, 1)
-			r := h.runArgs(t, "-f", h.rc(t, rc), "--maildir", h.maildir(), "-v")
+			r := h.runArgs(t, "-f", h.rc(t, ownPid(h, rc)), "--maildir", h.maildir(), "-v")
 			expectExit(t, r, tc.want)
 			if !strings.Contains(r.stdout+r.stderr, tc.trace) {
 				t.Errorf("trace lacks %q:\n%s", tc.trace, r)

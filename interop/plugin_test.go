@@ -25,7 +25,7 @@ poll 127.0.0.1 with protocol pop3 and port %s %s
 func TestPluginSSHStdioForward(t *testing.T) {
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 	fill(t, 5)
-	r := h.runArgs(t, "-f", h.rc(t, pluginRC("ssh -W %h:%p popserver", "")), "--maildir", h.maildir(), "-v")
+	r := h.runArgs(t, "-f", h.rc(t, ownPid(h, pluginRC("ssh -W %h:%p popserver", ""))), "--maildir", h.maildir(), "-v")
 	expectExit(t, r, 0)
 	if strings.Contains(r.stderr, "ssh must not be run") {
 		t.Error("gofetchmail ran the ssh program")
@@ -49,7 +49,7 @@ func TestPluginSSHExecPreauth(t *testing.T) {
 	// tells it where ~/Maildir is, -c names the rig's config.
 	cmd := fmt.Sprintf("ssh popserver echo +OK preauth; exec env HOME=%s/mail/msingh /usr/lib/dovecot/pop3 -c %s/dovecot/dovecot.conf -o stats_writer_socket_path=",
 		rig["RIG_DIR"], rig["RIG_DIR"])
-	r := h.runArgs(t, "-f", h.rc(t, pluginRC(cmd, "auth ssh")), "--maildir", h.maildir(), "-v")
+	r := h.runArgs(t, "-f", h.rc(t, ownPid(h, pluginRC(cmd, "auth ssh"))), "--maildir", h.maildir(), "-v")
 	expectExit(t, r, 0)
 	out := r.stdout + r.stderr
 	if strings.Contains(out, "ssh must not be run") {

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,13 @@ no rewrite
 poll 127.0.0.1 with protocol pop3 and port %s
   user msingh there is manish here password foobar %s
 `, port, extra)
+}
+
+// ownPid gives the run its own pid file: as root fetchmail's default is
+// the shared /var/run/fetchmail.pid, and other test runs on the machine
+// would make this one exit 8.
+func ownPid(h home, rc string) string {
+	return fmt.Sprintf("set pidfile %q\n", filepath.Join(h.dir, "gofetchmail.pid")) + rc
 }
 
 // certFingerprints returns the MD5 and SHA-256 fingerprints of the rig's
@@ -59,7 +67,7 @@ func TestPOP3SPinned(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 			fill(t, 4)
-			expectExit(t, h.run(t, h.rc(t, tlsRC(rig["RIG_POP3S_PORT"], tc.extra))), 0)
+			expectExit(t, h.run(t, h.rc(t, ownPid(h, tlsRC(rig["RIG_POP3S_PORT"], tc.extra)))), 0)
 			verify(t, h.maildir(), 4)
 			serverHolds(t, 0)
 		})
@@ -71,7 +79,7 @@ func TestPOP3SPinned(t *testing.T) {
 func TestSTLSPlainPort(t *testing.T) {
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 	fill(t, 3)
-	r := h.runArgs(t, "-f", h.rc(t, tlsRC(rig["RIG_POP3_PORT"], "sslcertfile "+rig["RIG_TLS_CERT"])), "--maildir", h.maildir(), "-v")
+	r := h.runArgs(t, "-f", h.rc(t, ownPid(h, tlsRC(rig["RIG_POP3_PORT"], "sslcertfile "+rig["RIG_TLS_CERT"]))), "--maildir", h.maildir(), "-v")
 	expectExit(t, r, 0)
 	if !strings.Contains(r.stdout+r.stderr, "POP3> STLS") {
 		t.Errorf("no STLS in the trace:\n%s", r)
@@ -95,7 +103,7 @@ func TestWrongCertificateRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 			fill(t, 2)
-			r := h.runArgs(t, "-f", h.rc(t, tlsRC(tc.port, tc.extra)), "--maildir", h.maildir(), "-v")
+			r := h.runArgs(t, "-f", h.rc(t, ownPid(h, tlsRC(tc.port, tc.extra))), "--maildir", h.maildir(), "-v")
 			expectExit(t, r, 2)
 			for _, want := range []string{"127.0.0.1", tc.reason, sha256fp} {
 				if !strings.Contains(r.stdout+r.stderr, want) {
