@@ -130,3 +130,18 @@ func BenchmarkHeaderFilter(b *testing.B) {
 		f.Close()
 	}
 }
+
+// FuzzRewriteField checks that rewrite only ever inserts "@server": with
+// the insertions removed the field is unchanged.
+func FuzzRewriteField(f *testing.F) {
+	for _, s := range []string{"To: joe, \"a,b\" <c>, (x) d;\n", "Cc: g: a, b;, <>, e@f\n", "From: ((a) b\\) <c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, field string) {
+		const suffix = "@s.example"
+		out := string(rewriteField([]byte(field), "s.example"))
+		if strings.ReplaceAll(out, suffix, "") != strings.ReplaceAll(field, suffix, "") {
+			t.Fatalf("rewrite changed more than it added:\n in %q\nout %q", field, out)
+		}
+	})
+}
