@@ -202,6 +202,7 @@ func (h home) rc(t *testing.T, text string) string {
 func (h home) env() []string {
 	return []string{
 		"HOME=" + h.dir,
+		"FETCHMAILHOME=" + h.dir, // its own pid file, not root's /var/run/fetchmail.pid
 		"PATH=" + h.bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"LANG=C.UTF-8",
 		"USER=manish",
