@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Fill empties the Maildir at maildir (its new, cur and tmp folders; index
@@ -29,12 +30,15 @@ func Fill(maildir, originals string, msgs []Message, uid, gid int) error {
 	if err := os.MkdirAll(originals, 0o755); err != nil {
 		return fmt.Errorf("rigmail: %w", err)
 	}
+	// Fresh file names at every fill: dovecot keys its UID list by file
+	// name, so reused names could bring back a deleted message's UID.
+	fillID := time.Now().UnixNano()
 	for i, m := range msgs {
 		if err := os.WriteFile(filepath.Join(originals, m.Name), m.Data, 0o644); err != nil {
 			return fmt.Errorf("rigmail: %w", err)
 		}
 		// Deliver the Maildir way: write into tmp, then rename into new.
-		name := fmt.Sprintf("%d.R%06d.rigfill", 1767322800+i, i+1)
+		name := fmt.Sprintf("%d.R%06dF%x.rigfill", 1767322800+i, i+1, fillID)
 		tmp := filepath.Join(maildir, "tmp", name)
 		if err := os.WriteFile(tmp, m.Data, 0o600); err != nil {
 			return fmt.Errorf("rigmail: %w", err)
