@@ -109,6 +109,9 @@ func (s *session) authenticate(ctx context.Context, caps pop3.Capabilities) erro
 		}
 		s.caps = caps
 	}
+	if s.encrypted() && !u.SSLCertck && u.SSLFingerprint == nil {
+		s.opts.logger().Warn("the server certificate was not checked: the connection is insecure, continuing anyway (use sslcertck or sslfingerprint)", "poll", s.label)
+	}
 	method := strings.ToLower(srv.Auth)
 	switch method {
 	case "ssh", "implicit":

@@ -41,7 +41,7 @@ func newTestCert(t *testing.T) testCert {
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true, IsCA: true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -209,5 +209,36 @@ func TestTLSVersions(t *testing.T) {
 	}
 	if _, _, err := tlsVersions("ssl3"); err == nil {
 		t.Error("ssl3 accepted")
+	}
+}
+
+func TestClientCertificate(t *testing.T) {
+	server, client := newTestCert(t), newTestCert(t)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(client.tls.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(client.der)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	sopts := &pop3test.ServerOptions{TLSConfig: &tls.Config{
+		Certificates: []tls.Certificate{server.tls}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool,
+	}}
+	for _, c := range []struct {
+		extra string
+		want  Status
+	}{
+		{fmt.Sprintf("sslcertfile %s sslcert %s sslkey %s", server.file, client.file, keyFile), StatusSuccess},
+		{"sslcertfile " + server.file, StatusSocket},
+	} {
+		e := newTestEnv(t, testMessages(1), sopts)
+		e.rejob(t, pollRC(e.srv.Addr, c.extra))
+		if res := e.poll(t); res.Status != c.want {
+			t.Errorf("%s: status %d, want %d: %v", c.extra, res.Status, c.want, res.Err)
+		}
 	}
 }
