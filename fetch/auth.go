@@ -55,6 +55,10 @@ func firstLine(data []byte) string {
 // read only once, but several polls of a run (or a daemon) need it.
 var fdSecrets sync.Map // int -> string
 
+// fdFiles holds the *os.File made for each passwordfd for the life of the
+// process.
+var fdFiles sync.Map // int -> *os.File
+
 func readPasswordFD(fd int) (string, error) {
 	if v, ok := fdSecrets.Load(fd); ok {
 		return v.(string), nil
@@ -68,6 +72,9 @@ func readPasswordFD(fd int) (string, error) {
 		return "", fmt.Errorf("passwordfd %d: %w", fd, err)
 	}
 	pw := strings.TrimRight(line, "\r\n")
+	// Keep f reachable: its finalizer would close fd, which by then may
+	// be another file's number.
+	fdFiles.Store(fd, f)
 	v, _ := fdSecrets.LoadOrStore(fd, pw)
 	return v.(string), nil
 }
