@@ -107,14 +107,20 @@ func (s *session) token(ctx context.Context) (string, error) {
 func (s *session) authenticate(ctx context.Context, caps pop3.Capabilities) error {
 	srv, u := s.job.Server, s.job.User
 	if !s.encrypted() && mayTrySTLS(u, s.route) && caps.Has("STLS") {
-		if err := s.startTLS(ctx, caps); err != nil {
+		var refused *pop3.Error
+		switch err := s.startTLS(ctx, caps); {
+		case errors.As(err, &refused):
+			// -ERR to STLS: the session is intact, go on in plain text
+			// (the password is then protected by clearOK).
+			s.opts.logger().Warn("the server refused STLS; continuing without TLS", "poll", s.label, "err", err)
+		case err != nil:
 			return err
+		default:
+			if caps, err = s.client.Capa(ctx); err != nil {
+				return err
+			}
+			s.caps = caps
 		}
-		var err error
-		if caps, err = s.client.Capa(ctx); err != nil {
-			return err
-		}
-		s.caps = caps
 	}
 	if s.encrypted() && !u.SSLCertck && u.SSLFingerprint == nil {
 		s.opts.logger().Warn("the server certificate was not checked: the connection is insecure, continuing anyway (use sslcertck or sslfingerprint)", "poll", s.label)

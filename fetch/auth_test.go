@@ -193,3 +193,20 @@ func TestPasswordFD(t *testing.T) {
 		t.Error("mail not fetched")
 	}
 }
+
+func TestOpportunisticSTLSRefused(t *testing.T) {
+	cert := newTestCert(t)
+	e := newTestEnv(t, testMessages(1), &pop3test.ServerOptions{
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert.tls}},
+		Hook: func(cmd string) (string, bool) {
+			return "-ERR [SYS/TEMP] TLS unavailable", cmd == "STLS"
+		},
+	})
+	e.rejob(t, pollRC(e.srv.Addr, "no sslcertck")) // loopback: plain text is allowed
+	if res := e.poll(t); res.Status != StatusSuccess {
+		t.Fatalf("result %+v\n%s", res, e.log)
+	}
+	if !strings.Contains(e.log.String(), "continuing without TLS") {
+		t.Errorf("no warning:\n%s", e.log)
+	}
+}
