@@ -24,7 +24,8 @@ type HeaderOptions struct {
 	StripCR, ForceCR bool
 	// MIMEDecode turns a quoted-printable body of a single-part text
 	// message (one with a MIME-Version field) into 8bit, and says so in its
-	// Content-Transfer-Encoding field.
+	// Content-Transfer-Encoding field; in a multipart message, every part
+	// in quoted-printable (nested multiparts too).
 	MIMEDecode bool
 	// MaxHeader caps the header block that is held in memory (default
 	// 1 MiB). A message whose header is longer is passed through
@@ -56,11 +57,11 @@ func NewHeaderFilter(w io.Writer, opts HeaderOptions) io.WriteCloser {
 // headerFilter is NewHeaderFilter's writer.
 type headerFilter struct {
 	opts   HeaderOptions
-	out    io.Writer   // after the line-end conversion
-	crlf   *crlfWriter // nil without StripCR/ForceCR
-	body   io.Writer   // where body bytes go (out, or a QP decoder)
-	qp     *qpWriter   // non-nil when the body is decoded
-	head   []byte      // the header held so far
+	out    io.Writer      // after the line-end conversion
+	crlf   *crlfWriter    // nil without StripCR/ForceCR
+	body   io.Writer      // where body bytes go (out, or a QP decoder)
+	dec    io.WriteCloser // non-nil when the body is decoded
+	head   []byte         // the header held so far
 	inBody bool
 	err    error
 	closed bool
@@ -130,8 +131,8 @@ func (f *headerFilter) Close() error {
 		}
 		f.head = nil
 	}
-	if f.qp != nil {
-		if err := f.qp.Close(); err != nil {
+	if f.dec != nil {
+		if err := f.dec.Close(); err != nil {
 			f.err = err
 			return err
 		}
@@ -175,8 +176,10 @@ func (f *headerFilter) flushHeader(h []byte) error {
 	f.inBody = true
 	fields, blank := splitFields(h)
 	var decodeQP bool
+	var boundary string
 	if f.opts.MIMEDecode {
 		decodeQP = isSinglePartQP(fields)
+		boundary = multipartBoundary(fields)
 	}
 	var out bytes.Buffer
 	out.Grow(len(h) + 64)
@@ -199,9 +202,13 @@ func (f *headerFilter) flushHeader(h []byte) error {
 		f.err = err
 		return err
 	}
-	if decodeQP {
-		f.qp = &qpWriter{w: f.out}
-		f.body = f.qp
+	switch {
+	case decodeQP:
+		f.dec = &qpWriter{w: f.out}
+		f.body = f.dec
+	case boundary != "":
+		f.dec = newMIMEWriter(f.out, boundary)
+		f.body = f.dec
 	}
 	return nil
 }

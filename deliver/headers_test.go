@@ -55,6 +55,7 @@ func TestHeaderFilter(t *testing.T) {
 		{"mimedecode multipart untouched", HeaderOptions{MIMEDecode: true},
 			"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\nContent-Transfer-Encoding: quoted-printable\n\n=41\n",
 			"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\nContent-Transfer-Encoding: quoted-printable\n\n=41\n"},
+		{"mimedecode multipart", HeaderOptions{MIMEDecode: true}, mpIn, mpWant},
 		{"mimedecode needs MIME-Version", HeaderOptions{MIMEDecode: true},
 			"Content-Transfer-Encoding: quoted-printable\n\n=41\n", "Content-Transfer-Encoding: quoted-printable\n\n=41\n"},
 	} {
@@ -67,6 +68,18 @@ func TestHeaderFilter(t *testing.T) {
 		})
 	}
 }
+
+const mpIn = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\npreamble =41\n" +
+	"--b1\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9 soft=\n" +
+	"--b1 \nContent-Type: multipart/alternative;\n boundary=b2\n\n--b2\nContent-Transfer-Encoding: Quoted-Printable\n\n=41=\nb\n--b2--\n" +
+	"--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD=\n--b1x\n" +
+	"--b1--\nepilogue =41\n"
+
+const mpWant = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\npreamble =41\n" +
+	"--b1\nContent-Type: text/plain\nContent-Transfer-Encoding: 8bit\n\ncafé soft\n" +
+	"--b1 \nContent-Type: multipart/alternative;\n boundary=b2\n\n--b2\nContent-Transfer-Encoding: 8bit\n\nAb\n--b2--\n" +
+	"--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD=\n--b1x\n" +
+	"--b1--\nepilogue =41\n"
 
 func TestHeaderFilterCap(t *testing.T) {
 	// A header longer than MaxHeader is passed through unprocessed, and the
@@ -101,6 +114,7 @@ func FuzzHeaderFilter(f *testing.F) {
 	f.Add("From: joe\nTo: \"a\" <b>, (c) d\nStatus: RO\n\nbody=3D\r\n", uint8(3))
 	f.Add("MIME-Version: 1.0\nContent-Transfer-Encoding: quoted-printable\n\n=4\n=\r", uint8(1))
 	f.Add("To: a:(b;c)\"d\\\"e,\" <f(g)>;\n\n", uint8(2))
+	f.Add(mpIn, uint8(5))
 	all := HeaderOptions{Rewrite: true, Server: "s.example", DropStatus: true, DropDelivered: true, MIMEDecode: true, ForceCR: true, MaxHeader: 128}
 	f.Fuzz(func(t *testing.T, msg string, n uint8) {
 		k := int(n%16) + 1
@@ -144,4 +158,17 @@ func FuzzRewriteField(f *testing.F) {
 			t.Fatalf("rewrite changed more than it added:\n in %q\nout %q", field, out)
 		}
 	})
+}
+
+func TestMIMEDecodeLongLines(t *testing.T) {
+	head := "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Transfer-Encoding: quoted-printable\n\n"
+	long := strings.Repeat("=41", 50000) // 150 KB, past maxMIMELine
+	fake := "--b1" + strings.Repeat("x", 70000) + "\n"
+	in := head + long + "=\n" + fake + "--b1--\n"
+	want := strings.Replace(head, "quoted-printable", "8bit", 1) + strings.Repeat("A", 50000) + fake + "--b1--\n"
+	for _, n := range []int{7, 4096, 1 << 20} {
+		if got := filter(t, in, HeaderOptions{MIMEDecode: true}, n); got != want {
+			t.Fatalf("chunks of %d: got %d bytes, want %d", n, len(got), len(want))
+		}
+	}
 }
