@@ -303,7 +303,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	if len(want) == 0 {
 		return s.deleteMarked(ctx)
 	}
-	dlv, err := openDeliverer(u, s.opts)
+	dlv, err := openTarget(s.job, s.opts)
 	if err != nil {
 		return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
 	}
@@ -339,6 +339,9 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		if err := s.fetchOne(ctx, byNum[num], rd, i, len(want)); err != nil {
 			var de *deliveryError
 			if errors.As(err, &de) {
+				if deliveryVerdict(s.job, de.err) == verdictStopPoll {
+					return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
+				}
 				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, num, de.err))
 				s.res.Skipped++
 				continue
@@ -390,6 +393,8 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 	if err != nil {
 		return &deliveryError{err}
 	}
+	// Header processing (rewrite, dropstatus, ...) streams into tx.
+	hw := deliver.NewHeaderFilter(tx, headerOptions(s.job))
 	if !s.job.Config.Invisible {
 		ri := receivedInfo{
 			serverName: queryName(srv),
@@ -407,13 +412,16 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 		if len(env.To) == 1 {
 			ri.recipient = env.To[0] + "@" + s.smtpDomain()
 		}
-		if _, err := io.WriteString(tx, receivedHeader(ri)); err != nil {
+		if _, err := io.WriteString(hw, receivedHeader(ri)); err != nil {
 			tx.Abort()
 			return &deliveryError{err}
 		}
 	}
 	cr := &countingReader{r: s.br}
-	_, err = io.CopyBuffer(tx, cr, s.buf)
+	_, err = io.CopyBuffer(hw, cr, s.buf)
+	if err == nil {
+		err = hw.Close()
+	}
 	if err != nil {
 		tx.Abort()
 		if cr.err != nil {

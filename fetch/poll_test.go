@@ -372,3 +372,24 @@ func TestNoPipeliningWithoutCapa(t *testing.T) {
 		t.Errorf("RETR order %q: without PIPELINING one command at a time", got)
 	}
 }
+
+// The rc header options reach the delivered message.
+func TestHeaderProcessingApplied(t *testing.T) {
+	msg := pop3test.Message{UID: "h1", Data: []byte("From: alice\nTo: bob@example.org\nStatus: RO\nDelivered-To: x@example.org\nSubject: hdr\n\nStatus: body lines stay\n")}
+	e := newTestEnv(t, []pop3test.Message{msg}, nil)
+	e.job.User.Rewrite, e.job.User.Dropstatus, e.job.User.Dropdelivered = true, true, true
+	if res := e.poll(t); res.Delivered != 1 {
+		t.Fatalf("%+v", res)
+	}
+	got := e.delivered(t)[0]
+	for _, want := range []string{"\nFrom: alice@127.0.0.1\n", "\nTo: bob@example.org\n", "\nSubject: hdr\n\nStatus: body lines stay\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("delivered message lacks %q:\n%s", want, got)
+		}
+	}
+	for _, gone := range []string{"\nStatus: RO\n", "Delivered-To:"} {
+		if strings.Contains(got, gone) {
+			t.Errorf("delivered message still has %q:\n%s", gone, got)
+		}
+	}
+}

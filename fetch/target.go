@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
-	"github.com/gofetchmail/gofetchmail/rcparse"
 )
 
 // defaultSMTPHosts is where mail goes when the rc file names no delivery at
@@ -22,12 +21,6 @@ var defaultSMTPHosts = []string{"localhost"}
 
 // smtpProbeTimeout bounds the attempt to reach the default SMTP host.
 const smtpProbeTimeout = 15 * time.Second
-
-// openDeliverer is openTarget for a user entry alone (no server-level
-// esmtpname/esmtppassword, no invisible).
-func openDeliverer(u *rcparse.User, opts *Options) (deliver.Deliverer, error) {
-	return openTarget(Job{User: u}, opts)
-}
 
 // openTarget chooses the delivery target of a job, in this order:
 //
