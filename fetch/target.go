@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/transport"
 )
 
 // defaultSMTPHosts is where mail goes when the rc file names no delivery at
@@ -115,8 +118,32 @@ func smtpOptions(j Job, opts *Options) *deliver.SMTPOptions {
 		if j.Config != nil && j.Config.Invisible {
 			so.Helo = queryName(s)
 		}
+		if s.Plugout != nil && *s.Plugout != "" {
+			so.Dial = plugoutDialer(*s.Plugout)
+		}
 	}
 	return so
+}
+
+// plugoutDialer reaches the SMTP host through fetchmail's plugout command
+// (%h and %p substituted, the session over its stdin and stdout) instead of
+// a TCP connection. Unix-socket (LMTP) hosts are dialled directly.
+func plugoutDialer(tmpl string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if network == "unix" {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, fmt.Errorf("plugout: port %q: %w", port, err)
+		}
+		return transport.DialCommand(ctx, pluginCommand(tmpl, host, p))
+	}
 }
 
 // smtpTargetName is the NewDeliverer name of an SMTP target: "smtp HOSTS"

@@ -311,3 +311,33 @@ func TestPollSMTPRefusalKeepsMail(t *testing.T) {
 		}
 	}
 }
+
+// TestPollPlugout reaches the SMTP server through a plugout command, as
+// fetchmail's plugout does: %h and %p substituted, SMTP over the command's
+// stdin and stdout. The smtphost name does not resolve, so only the plugout
+// can reach the server.
+func TestPollPlugout(t *testing.T) {
+	if _, err := os.Stat("/bin/bash"); err != nil {
+		t.Skip("needs bash for /dev/tcp")
+	}
+	dir := t.TempDir()
+	script, seen := filepath.Join(dir, "relay"), filepath.Join(dir, "seen")
+	os.WriteFile(script, []byte("#!/bin/bash\necho \"$1 $2\" >>"+seen+"\nexec 3<>/dev/tcp/127.0.0.1/$2\ncat <&3 &\nexec cat >&3\n"), 0o755)
+	e := newTestEnv(t, testMessages(2), nil)
+	m := &recordingMTA{}
+	e.job.User.Maildir = nil
+	_, port, _ := strings.Cut(m.start(t), "/")
+	e.job.User.Smtphunt = []string{"mta.invalid/" + port}
+	plugout := script + " %h %p"
+	e.job.Server.Plugout = &plugout
+	res := e.poll(t)
+	if res.Err != nil || res.Delivered != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	if got := m.got(); len(got) != 2 {
+		t.Errorf("the MTA got %d messages through the plugout, want 2", len(got))
+	}
+	if b, _ := os.ReadFile(seen); !strings.HasPrefix(string(b), "mta.invalid "+port+"\n") {
+		t.Errorf("plugout arguments %q, want %%h %%p = mta.invalid %s", b, port)
+	}
+}
