@@ -58,3 +58,27 @@ func TestSystemdUnit(t *testing.T) {
 		}
 	}
 }
+
+// The man page renders without groff warnings.
+func TestManPage(t *testing.T) {
+	man, err := exec.LookPath("man")
+	if err != nil {
+		t.Skip("man not installed")
+	}
+	cmd := exec.Command(man, "--warnings", "-l", "gofetchmail.1")
+	cmd.Env = append(os.Environ(), "MANWIDTH=80", "LC_ALL=C.UTF-8", "MANPAGER=cat", "PAGER=cat")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("man: %v\n%s", err, stderr.String())
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("groff warnings:\n%s", stderr.String())
+	}
+	for _, want := range []string{"SYNOPSIS", "EXIT STATUS", "sshtunnel", "--maildir"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("rendered page lacks %q", want)
+		}
+	}
+}
