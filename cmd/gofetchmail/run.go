@@ -26,6 +26,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "completion" {
+		return runCompletion(args[1:], stdout, stderr)
+	}
 	// fetchmail refuses to run, before anything else, when these are set:
 	// qmail-inject or nullmailer would tamper with the delivered headers.
 	for _, v := range []string{"QMAILINJECT", "NULLMAILER_FLAGS"} {
