@@ -28,21 +28,40 @@ type MboxOptions struct {
 	Now func() time.Time
 }
 
-// Mbox appends messages to an mboxrd file. Begin takes the in-process lock,
-// the dotlock PATH.lock and an fcntl write lock, and records the file size;
-// Commit ends the message with a blank line, fsyncs and unlocks; Abort
-// truncates the file back to the recorded size, fsyncs and unlocks. One
-// transaction runs at a time; Begin waits for the previous one to finish.
+// Mbox appends messages to an mboxrd file. It is a Batcher: the first Begin
+// of a batch takes the in-process turn, the dotlock PATH.lock and an fcntl
+// write lock and records the file size; the locks are kept across the
+// batch, so further messages cost no locking and no fsync. Commit ends the
+// message with a blank line and writes it out; Sync fsyncs the file once
+// and releases the locks. Abort truncates the file back to the start of its
+// message. A failed Sync truncates the file back to the start of the batch,
+// so none of the batch's messages stays behind. One transaction runs at a
+// time; Begin waits for the previous one to finish. Close syncs a batch left
+// open.
 type Mbox struct {
 	path string
 	opts MboxOptions
-	turn chan struct{} // one transaction at a time within the process
+	turn chan struct{} // one transaction (or Sync) at a time within the process
+	b    *mboxBatch    // the open batch; touched only by the holder of turn
+	// fsync is (*os.File).Sync; tests replace it to make Sync fail.
+	fsync func(*os.File) error
+}
+
+// mboxBatch is the locked state a batch keeps between transactions.
+type mboxBatch struct {
+	f       *os.File
+	dot     bool      // holds PATH.lock
+	locked  bool      // holds the fcntl lock
+	start   int64     // file size before the batch
+	end     int64     // end of the last committed message
+	touched time.Time // when PATH.lock was last created or refreshed
+	err     error     // a failed Abort left the batch in an unknown state
 }
 
 // NewMbox prepares delivery into the mbox file at path, creating it with
 // mode 0600 when missing. The directory must exist.
 func NewMbox(path string, opts *MboxOptions) (*Mbox, error) {
-	m := &Mbox{path: path, turn: make(chan struct{}, 1)}
+	m := &Mbox{path: path, turn: make(chan struct{}, 1), fsync: (*os.File).Sync}
 	if opts != nil {
 		m.opts = *opts
 	}
@@ -71,10 +90,12 @@ func NewMbox(path string, opts *MboxOptions) (*Mbox, error) {
 // String returns "mbox PATH".
 func (m *Mbox) String() string { return "mbox " + m.path }
 
-// Close releases nothing: files are opened per transaction.
-func (m *Mbox) Close() error { return nil }
+// Close makes a batch left open durable, as Sync does, and releases its
+// locks. It must not be called while a transaction is open.
+func (m *Mbox) Close() error { return m.Sync() }
 
-// Begin locks the mbox and writes the From line of a new message.
+// Begin locks the mbox (unless the batch holds the locks already) and
+// writes the From line of a new message.
 func (m *Mbox) Begin(ctx context.Context, env Envelope) (Tx, error) {
 	deadline := time.Now().Add(m.opts.LockTimeout)
 	lctx, cancel := context.WithDeadline(ctx, deadline)
@@ -84,11 +105,21 @@ func (m *Mbox) Begin(ctx context.Context, env Envelope) (Tx, error) {
 	case <-lctx.Done():
 		return nil, fmt.Errorf("mbox %s: waiting for the previous delivery: %w", m.path, lctx.Err())
 	}
-	tx := &mboxTx{m: m, hasTurn: true}
-	if err := tx.lock(ctx, deadline); err != nil {
-		tx.unlock()
-		return nil, err
+	if m.b == nil {
+		b, err := m.lock(ctx, deadline)
+		if err != nil {
+			<-m.turn
+			return nil, err
+		}
+		m.b = b
+	} else if m.b.err != nil {
+		err := m.b.err
+		<-m.turn
+		return nil, fmt.Errorf("mbox %s: %w", m.path, err)
+	} else {
+		m.b.refresh(m)
 	}
+	tx := &mboxTx{m: m, f: m.b.f, size: m.b.end}
 	tx.w = getWriter(tx.f)
 	tx.q = newFromQuoter(tx.w)
 	if err := tx.start(env); err != nil {
@@ -96,6 +127,107 @@ func (m *Mbox) Begin(ctx context.Context, env Envelope) (Tx, error) {
 		return nil, err
 	}
 	return tx, nil
+}
+
+// Sync makes every message committed since the previous Sync durable with
+// one fsync and releases the locks. When the fsync fails, the file is
+// truncated back to its size before the batch and Sync reports the error:
+// none of the batch's messages counts as delivered.
+func (m *Mbox) Sync() error {
+	m.turn <- struct{}{}
+	defer func() { <-m.turn }()
+	b := m.b
+	if b == nil {
+		return nil
+	}
+	m.b = nil
+	err := b.err
+	if err == nil && b.end > b.start {
+		if serr := m.fsync(b.f); serr != nil {
+			err = fmt.Errorf("fsync: %w", serr)
+		}
+	}
+	if err != nil {
+		if terr := b.f.Truncate(b.start); terr != nil {
+			err = fmt.Errorf("%w (and truncating back to %d: %w)", err, b.start, terr)
+		} else {
+			b.f.Sync() // best effort: the batch is already reported failed
+		}
+		b.unlock(m)
+		return fmt.Errorf("mbox %s: %w", m.path, err)
+	}
+	return b.unlock(m)
+}
+
+// lock takes the dotlock and the fcntl lock and records the size.
+func (m *Mbox) lock(ctx context.Context, deadline time.Time) (*mboxBatch, error) {
+	b := &mboxBatch{}
+	if !m.opts.NoDotlock {
+		err := retryLock(ctx, deadline, "mbox "+m.path+".lock", func() error {
+			return dotlock(m.path+".lock", m.opts.StaleLock)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("mbox %s: %w", m.path, err)
+		}
+		b.dot, b.touched = true, time.Now()
+	}
+	fail := func(err error) (*mboxBatch, error) {
+		b.unlock(m)
+		return nil, fmt.Errorf("mbox %s: %w", m.path, err)
+	}
+	if err := createDurably(m.path); err != nil {
+		return fail(err)
+	}
+	f, err := os.OpenFile(m.path, os.O_RDWR, 0)
+	if err != nil {
+		return fail(err)
+	}
+	b.f = f
+	if err := retryLock(ctx, deadline, "mbox "+m.path, func() error { return fcntlLock(f) }); err != nil {
+		return fail(err)
+	}
+	b.locked = true
+	if b.start, err = f.Seek(0, io.SeekEnd); err != nil {
+		return fail(err)
+	}
+	b.end = b.start
+	return b, nil
+}
+
+// refresh renews the dotlock's mtime when half its stale age has passed, so
+// that a long batch is not taken for a stale lock by other programs.
+func (b *mboxBatch) refresh(m *Mbox) {
+	if b.dot && time.Since(b.touched) > m.opts.StaleLock/2 {
+		now := time.Now()
+		if os.Chtimes(m.path+".lock", now, now) == nil {
+			b.touched = now
+		}
+	}
+}
+
+// unlock releases, in reverse order, whatever lock b holds.
+func (b *mboxBatch) unlock(m *Mbox) error {
+	var err error
+	if b.f != nil {
+		if b.locked {
+			err = fcntlUnlock(b.f)
+			b.locked = false
+		}
+		if cerr := b.f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		b.f = nil
+	}
+	if b.dot {
+		if rerr := os.Remove(m.path + ".lock"); err == nil && rerr != nil {
+			err = rerr
+		}
+		b.dot = false
+	}
+	if err != nil {
+		return fmt.Errorf("mbox %s: unlock: %w", m.path, err)
+	}
+	return nil
 }
 
 // fromLine returns the mbox separator line for sender at time t:
@@ -115,50 +247,15 @@ func fromLine(sender string, t time.Time) string {
 	return "From " + sender + " " + t.Format(time.ANSIC) + "\n"
 }
 
-// mboxTx is one message being appended.
+// mboxTx is one message being appended. It holds Mbox.turn until it ends.
 type mboxTx struct {
-	m      *Mbox
-	f      *os.File
-	dot    bool  // holds PATH.lock
-	locked bool  // holds the fcntl lock
-	size   int64 // file size before this message
-	w      *bufio.Writer
-	q      *fromQuoter
-	err    error
-	done   bool
-	// hasTurn is true while the transaction holds Mbox.turn.
-	hasTurn bool
-}
-
-// lock takes the dotlock and the fcntl lock and records the size.
-func (tx *mboxTx) lock(ctx context.Context, deadline time.Time) error {
-	m := tx.m
-	if !m.opts.NoDotlock {
-		err := retryLock(ctx, deadline, "mbox "+m.path+".lock", func() error {
-			return dotlock(m.path+".lock", m.opts.StaleLock)
-		})
-		if err != nil {
-			return fmt.Errorf("mbox %s: %w", m.path, err)
-		}
-		tx.dot = true
-	}
-	if err := createDurably(m.path); err != nil {
-		return fmt.Errorf("mbox %s: %w", m.path, err)
-	}
-	f, err := os.OpenFile(m.path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("mbox %s: %w", m.path, err)
-	}
-	tx.f = f
-	err = retryLock(ctx, deadline, "mbox "+m.path, func() error { return fcntlLock(f) })
-	if err != nil {
-		return fmt.Errorf("mbox %s: %w", m.path, err)
-	}
-	tx.locked = true
-	if tx.size, err = f.Seek(0, io.SeekEnd); err != nil {
-		return fmt.Errorf("mbox %s: %w", m.path, err)
-	}
-	return nil
+	m    *Mbox
+	f    *os.File
+	size int64 // file size before this message
+	w    *bufio.Writer
+	q    *fromQuoter
+	err  error
+	done bool
 }
 
 // start makes sure the new From line follows a blank line and writes it.
@@ -196,15 +293,17 @@ func (tx *mboxTx) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// Commit ends the message with a blank line, fsyncs and unlocks. On error
-// the file is truncated back as by Abort.
+// Commit ends the message with a blank line and writes it to the file; the
+// batch's Sync makes it durable. On error the file is truncated back as by
+// Abort.
 func (tx *mboxTx) Commit() error {
 	if tx.done {
 		return errTxDone
 	}
 	err := tx.err
+	var end int64
 	if err == nil {
-		err = tx.finish()
+		end, err = tx.finish()
 	}
 	if err != nil {
 		if aerr := tx.Abort(); aerr != nil {
@@ -213,79 +312,66 @@ func (tx *mboxTx) Commit() error {
 		return err
 	}
 	tx.done = true
-	return tx.unlock()
+	tx.m.b.end = end
+	tx.release()
+	return nil
 }
 
-func (tx *mboxTx) finish() error {
+// finish writes the rest of the message and returns the new end of file.
+func (tx *mboxTx) finish() (int64, error) {
 	if err := tx.q.Flush(); err != nil {
-		return fmt.Errorf("mbox %s: write: %w", tx.m.path, err)
+		return 0, fmt.Errorf("mbox %s: write: %w", tx.m.path, err)
 	}
 	end := "\n"
 	if tx.q.n > 0 && tx.q.last != '\n' {
 		end = "\n\n"
 	}
 	if _, err := tx.w.WriteString(end); err != nil {
-		return fmt.Errorf("mbox %s: write: %w", tx.m.path, err)
+		return 0, fmt.Errorf("mbox %s: write: %w", tx.m.path, err)
 	}
 	if err := tx.w.Flush(); err != nil {
-		return fmt.Errorf("mbox %s: write: %w", tx.m.path, err)
+		return 0, fmt.Errorf("mbox %s: write: %w", tx.m.path, err)
 	}
-	if err := tx.f.Sync(); err != nil {
-		return fmt.Errorf("mbox %s: fsync: %w", tx.m.path, err)
+	off, err := tx.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, fmt.Errorf("mbox %s: %w", tx.m.path, err)
 	}
-	return nil
+	return off, nil
 }
 
-// Abort truncates the file to its size before Begin, fsyncs and unlocks.
-// It does nothing after a successful Commit.
+// Abort truncates the file back to its size before Begin and fsyncs it.
+// When nothing else of the batch is committed, it releases the locks. It
+// does nothing after a successful Commit.
 func (tx *mboxTx) Abort() error {
 	if tx.done {
 		return nil
 	}
 	tx.done = true
+	m, b := tx.m, tx.m.b
 	var err error
-	if tx.f != nil && tx.locked {
-		if terr := tx.f.Truncate(tx.size); terr != nil {
-			err = fmt.Errorf("mbox %s: truncate back to %d: %w", tx.m.path, tx.size, terr)
-		} else if serr := tx.f.Sync(); serr != nil {
-			err = fmt.Errorf("mbox %s: fsync: %w", tx.m.path, serr)
-		}
+	if terr := tx.f.Truncate(tx.size); terr != nil {
+		err = fmt.Errorf("mbox %s: truncate back to %d: %w", m.path, tx.size, terr)
+	} else if _, serr := tx.f.Seek(tx.size, io.SeekStart); serr != nil {
+		err = fmt.Errorf("mbox %s: %w", m.path, serr)
+	} else if serr := tx.f.Sync(); serr != nil {
+		err = fmt.Errorf("mbox %s: fsync: %w", m.path, serr)
 	}
-	if uerr := tx.unlock(); err == nil {
-		err = uerr
+	if err != nil {
+		b.err = err // Sync must not report the batch durable
 	}
+	if err == nil && b.end == b.start {
+		m.b = nil
+		err = b.unlock(m)
+	}
+	tx.release()
 	return err
 }
 
-// unlock releases, in reverse order, whatever lock is held.
-func (tx *mboxTx) unlock() error {
-	var err error
+// release returns the write buffer and the turn.
+func (tx *mboxTx) release() {
 	putWriter(tx.w)
 	tx.w, tx.q = nil, nil
-	if tx.f != nil {
-		if tx.locked {
-			err = fcntlUnlock(tx.f)
-			tx.locked = false
-		}
-		if cerr := tx.f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-		tx.f = nil
-	}
-	if tx.dot {
-		if rerr := os.Remove(tx.m.path + ".lock"); err == nil && rerr != nil {
-			err = rerr
-		}
-		tx.dot = false
-	}
-	if tx.hasTurn {
-		tx.hasTurn = false
-		<-tx.m.turn
-	}
-	if err != nil {
-		return fmt.Errorf("mbox %s: unlock: %w", tx.m.path, err)
-	}
-	return nil
+	<-tx.m.turn
 }
 
 // createDurably creates an empty file at path with mode 0600 unless it
@@ -315,3 +401,5 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+var _ Batcher = (*Mbox)(nil)

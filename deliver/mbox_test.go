@@ -74,6 +74,13 @@ func TestMboxTwoMessages(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("mbox holds\n%q\nwant\n%q", got, want)
 	}
+	// The batch keeps the locks until Sync.
+	if _, err := os.Stat(path + ".lock"); err != nil {
+		t.Errorf("dotlock released before Sync: %v", err)
+	}
+	if err := m.Sync(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(path + ".lock"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("dotlock left behind: %v", err)
 	}
@@ -173,6 +180,9 @@ func TestMboxDotlock(t *testing.T) {
 	os.Chtimes(lock, old, old)
 	if err := deliverOne(t, m, []byte("x\n")).Commit(); err != nil {
 		t.Fatalf("stale dotlock not broken: %v", err)
+	}
+	if err := m.Sync(); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(lock); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("dotlock left behind: %v", err)
