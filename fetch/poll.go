@@ -380,6 +380,33 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// messageSlack is the margin maxMessageBytes allows over a message's LIST
+// size. It is a variable only so that tests can lower it.
+var messageSlack int64 = 64 << 20
+
+// maxMessageBytes is how much of a message whose LIST size is size fetchOne
+// reads before it gives up on it: 16 times the announced size, and at least
+// that size plus 64 MiB. LIST sizes are only approximate (servers count
+// line endings differently, some lie), hence the generous margin; the cap
+// exists so that a server that never ends a message (an endless RETR)
+// cannot keep a poll running, or a maildir growing, forever.
+func maxMessageBytes(size int64) int64 {
+	if size < 0 || size > (1<<62)/16 {
+		return 1<<63 - 1
+	}
+	return max(16*size, size+messageSlack)
+}
+
+// oversizeError reports a message abandoned by the maxMessageBytes cap.
+type oversizeError struct {
+	num         int
+	listed, cap int64
+}
+
+func (e *oversizeError) Error() string {
+	return fmt.Sprintf("message %d is larger than %d octets (LIST said %d): the server does not end it; abandoned, left on the server, connection closed", e.num, e.cap, e.listed)
+}
+
 func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReader, idx, n int) error {
 	srv, u := s.job.Server, s.job.User
 	defer rd.Close()
@@ -418,7 +445,23 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 		}
 	}
 	cr := &countingReader{r: s.br}
-	_, err = io.CopyBuffer(hw, cr, s.buf)
+	// Size cap: read at most one byte past maxMessageBytes; reaching it
+	// means the server is not ending the message.
+	limit := maxMessageBytes(m.size)
+	var copied int64
+	if limit < 1<<63-1 {
+		copied, err = io.CopyBuffer(hw, io.LimitReader(cr, limit+1), s.buf)
+	} else {
+		copied, err = io.CopyBuffer(hw, cr, s.buf)
+	}
+	if err == nil && copied > limit {
+		tx.Abort()
+		// Close the connection first: the deferred rd.Close would
+		// otherwise drain the endless message. Nothing was DELEd in
+		// this session, so the message stays on the server.
+		s.client.Close()
+		return &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &oversizeError{num: m.num, listed: m.size, cap: limit}}
+	}
 	if err == nil {
 		err = hw.Close()
 	}
