@@ -38,15 +38,22 @@ func benchDeliver(b *testing.B, d Deliverer, msg []byte) {
 }
 
 // BenchmarkMaildir delivers 4 KiB messages and syncs every 50 messages, as
-// the engine does once per poll: group commit against a full fsync round
-// per message.
+// the engine does once per batch: group commit with the fsyncs deferred to
+// Sync, started at each Commit, and a full fsync round per message.
 func BenchmarkMaildir(b *testing.B) {
 	msg := benchMessage()
 	for _, mode := range []struct {
-		name string
-		opts MaildirOptions
-	}{{"batch", MaildirOptions{}}, {"nobatch", MaildirOptions{NoBatch: true}}} {
+		name  string
+		opts  MaildirOptions
+		eager bool // fsync each file as soon as it is committed
+	}{
+		{"batch", MaildirOptions{}, false},
+		{"batch-eager", MaildirOptions{}, true},
+		{"nobatch", MaildirOptions{NoBatch: true}, false},
+	} {
 		b.Run(mode.name, func(b *testing.B) {
+			defer func(d bool) { deferFsync = d }(deferFsync)
+			deferFsync = !mode.eager
 			md, err := NewMaildir(filepath.Join(b.TempDir(), "Maildir"), &mode.opts)
 			if err != nil {
 				b.Fatal(err)

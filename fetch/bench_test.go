@@ -1,0 +1,127 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gofetchmail/gofetchmail/pop3/pop3test"
+	"github.com/gofetchmail/gofetchmail/rcparse"
+)
+
+// benchMessages returns n messages of about size bytes each, with lines of
+// 76 characters as in real mail.
+func benchMessages(n, size int) ([]pop3test.Message, int64) {
+	line := bytes.Repeat([]byte("x"), 75)
+	line = append(line, '\n')
+	var total int64
+	msgs := make([]pop3test.Message, n)
+	for i := range msgs {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "From: a@example.org\nTo: b@example.org\nSubject: bench %d\nMessage-ID: <%d@example.org>\n\n", i, i)
+		for b.Len() < size {
+			b.Write(line)
+		}
+		msgs[i] = pop3test.Message{UID: fmt.Sprintf("uid-%06d", i), Data: b.Bytes()}
+		total += int64(b.Len())
+	}
+	return msgs, total
+}
+
+// BenchmarkPollMaildir is one whole poll against the in-process server:
+// login, UIDL, pipelined RETR, header processing, group-committed maildir
+// delivery, idfile and DELE, for 200 messages of 4 KB.
+func BenchmarkPollMaildir(b *testing.B) {
+	msgs, total := benchMessages(200, 4096)
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		mb := pop3test.NewMailbox("msingh", "foobar", msgs...)
+		srv, err := pop3test.NewServer(mb, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir := b.TempDir()
+		job := benchJob(b, srv.Addr, dir)
+		md := filepath.Join(dir, "Maildir")
+		job.User.Maildir = &md
+		uids, err := LoadUIDStore(filepath.Join(dir, "fetchids"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts := Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "bench", Hostname: "desk.example.net"}
+		b.StartTimer()
+		res := Run(context.Background(), []Job{job}, uids, opts)
+		b.StopTimer()
+		if res[0].Err != nil || res[0].Delivered != len(msgs) {
+			b.Fatalf("poll: %+v", res[0])
+		}
+		srv.Close()
+		b.StartTimer()
+	}
+}
+
+// benchJob is a plain-TCP POP3 entry for the fake server at addr.
+func benchJob(b *testing.B, addr, home string) Job {
+	host, port, _ := strings.Cut(addr, ":")
+	src := fmt.Sprintf("poll %s proto pop3 port %s timeout 5\n  user msingh there is manish here password foobar sslproto ''\n", host, port)
+	cfg, _, err := rcparse.Parse("bench.rc", []byte(src), rcparse.Options{User: "bench", Home: home})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return Job{Config: cfg, Server: cfg.Servers[0], User: cfg.Servers[0].Users[0]}
+}
+
+// BenchmarkUIDStoreSave is the idfile rewrite of one batch when 100,000
+// kept messages are remembered: add 64 UIDs and save durably.
+func BenchmarkUIDStoreSave(b *testing.B) {
+	s, err := LoadUIDStore(filepath.Join(b.TempDir(), "fetchids"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := AccountKey("msingh", "pop.example.org")
+	kept := make([]string, 100000)
+	for i := range kept {
+		kept[i] = fmt.Sprintf("%08x.%06d.dovecot", i*7919, i)
+	}
+	s.Add(key, kept...)
+	if err := s.Save(); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(s.encode())))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		batch := make([]string, 64)
+		for j := range batch {
+			batch[j] = fmt.Sprintf("new-%d-%d", i, j)
+		}
+		s.Add(key, batch...)
+		if err := s.Save(); err != nil {
+			b.Fatal(err)
+		}
+		s.Remove(key, batch...)
+	}
+}
+
+// BenchmarkUIDStoreLoad parses an idfile of 100,000 UIDs.
+func BenchmarkUIDStoreLoad(b *testing.B) {
+	var buf bytes.Buffer
+	for i := 0; i < 100000; i++ {
+		fmt.Fprintf(&buf, "msingh@pop.example.org %08x.%06d.dovecot\n", i*7919, i)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := parseUIDStore(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
