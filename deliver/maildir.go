@@ -47,8 +47,9 @@ type Maildir struct {
 	mu    sync.Mutex
 	batch []*maildirTx // committed, fsync started or deferred
 	// deferred are the files of batch whose fsync has not started.
-	deferred []*maildirTx
-	ready    []*maildirTx // prepared: durable in tmp/, not yet in new/
+	deferred      []*maildirTx
+	deferredBytes int64        // bytes written to the deferred files
+	ready         []*maildirTx // prepared: durable in tmp/, not yet in new/
 }
 
 // NewMaildir opens the Maildir at path, creating path and its tmp, new and
@@ -247,9 +248,14 @@ func (m *Maildir) syncDir(sub string) error {
 	return nil
 }
 
-// maxDeferred bounds the committed files whose fsync has not started yet
-// (and so the files held open): beyond it, enqueue starts them.
-const maxDeferred = 128
+// maxDeferred and maxDeferredBytes bound the committed files whose fsync
+// has not started yet (and so the files held open, and the dirty data
+// waiting): beyond either, enqueue starts their fsyncs. Large messages are
+// thus synced while the next ones stream in; small ones wait for Prepare.
+const (
+	maxDeferred      = 128
+	maxDeferredBytes = 1 << 20
+)
 
 // deferFsync delays the fsyncs of a batch until Prepare. On ext4 an fsync
 // of a new file commits the journal, and creating the next file waits for
@@ -259,13 +265,14 @@ const maxDeferred = 128
 var deferFsync = true
 
 // enqueue adds a committed file to the batch. Its fsync starts in Prepare,
-// or at once when deferFsync is off or maxDeferred files are waiting.
+// or at once when deferFsync is off or too much is waiting.
 func (m *Maildir) enqueue(tx *maildirTx) {
 	tx.synced = make(chan error, 1)
 	m.mu.Lock()
 	m.batch = append(m.batch, tx)
 	m.deferred = append(m.deferred, tx)
-	start := !deferFsync || len(m.deferred) >= maxDeferred
+	m.deferredBytes += tx.n
+	start := !deferFsync || len(m.deferred) >= maxDeferred || m.deferredBytes >= maxDeferredBytes
 	m.mu.Unlock()
 	if start {
 		m.startFsyncs()
@@ -277,7 +284,7 @@ func (m *Maildir) enqueue(tx *maildirTx) {
 func (m *Maildir) startFsyncs() {
 	m.mu.Lock()
 	txs := m.deferred
-	m.deferred = nil
+	m.deferred, m.deferredBytes = nil, 0
 	m.mu.Unlock()
 	for _, tx := range txs {
 		m.sem <- struct{}{}

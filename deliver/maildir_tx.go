@@ -15,6 +15,7 @@ type maildirTx struct {
 	key    string
 	f      *os.File
 	w      *bufio.Writer
+	n      int64      // bytes written
 	err    error      // sticky write error
 	done   bool       // committed or aborted
 	synced chan error // batch mode: result of the background fsync
@@ -35,6 +36,7 @@ func (tx *maildirTx) Write(p []byte) (int, error) {
 		return 0, tx.err
 	}
 	n, err := tx.w.Write(p)
+	tx.n += int64(n)
 	if err != nil {
 		tx.err = fmt.Errorf("maildir %s: write %s: %w", tx.m.dir, tx.tmpPath(), err)
 		return n, tx.err
