@@ -526,3 +526,74 @@ func TestHostileGreeting(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileUIDsCannotCorruptIdfile: UIDL ids with spaces, control bytes,
+// line breaks or 200 characters must not corrupt the idfile: it still
+// parses, holds only valid UIDs, and the other accounts' lines survive
+// byte for byte. (With keep, a message whose UID cannot be stored is not
+// remembered and so fetched again by the next poll; the test allows that.)
+func TestHostileUIDsCannotCorruptIdfile(t *testing.T) {
+	long := strings.Repeat("u", 200)
+	cases := map[string]string{
+		"space":   "1 has space inside\r\n2 good-2\r\n3 good-3\r\n",
+		"long":    "1 " + long + "\r\n2 good-2\r\n3 good-3\r\n",
+		"cr":      "1 cr\rinside\r\n2 good-2\r\n3 good-3\r\n",
+		"newline": "1 broken\nother@elsewhere.example forged\r\n2 good-2\r\n3 good-3\r\n",
+		"nul-del": "1 nul\x00x\r\n2 del\x7fx\r\n3 good-3\r\n",
+		"8bit":    "1 caf\xc3\xa9\r\n2 good-2\r\n3 \xff\r\n",
+		"empty":   "1 \r\n2 good-2\r\n3 good-3\r\n",
+	}
+	const others = "other@elsewhere.example uid-a\nother@elsewhere.example uid-b\n"
+	for name, uidl := range cases {
+		t.Run(name, func(t *testing.T) {
+			all := hostileMessages()
+			h := newHostileEnv(t, all, on("UIDL", "+OK\r\n"+uidl+".\r\n"))
+			h.job.Server.Timeout = 60
+			h.job.User.Keep = true // UIDs stay recorded after the poll
+			path := h.uids.Path()
+			writeFile := func(data string) {
+				if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeFile(others)
+			var err error
+			if h.uids, err = LoadUIDStore(path); err != nil {
+				t.Fatal(err)
+			}
+			for round := 0; round < 2; round++ {
+				res := h.pollGuarded(t)
+				t.Logf("poll %d: %+v", round, res)
+				if round == 0 {
+					// Later, with keep, a message whose UID cannot be
+					// stored is fetched again: by design (uidstore.go).
+					h.checkSafe(t, all)
+				}
+				data, err := os.ReadFile(path)
+				if err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+				if !strings.HasPrefix(string(data), others) {
+					t.Errorf("the other account's lines did not survive:\n%q", data)
+				}
+				for _, line := range strings.SplitAfter(strings.TrimPrefix(string(data), others), "\n") {
+					if line == "" {
+						continue
+					}
+					key, uid, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+					if !ok || !strings.HasSuffix(line, "\n") || key != h.uidsKey() || !ValidUID(uid) {
+						t.Errorf("bad idfile line %q", line)
+					}
+				}
+				if _, err := LoadUIDStore(path); err != nil {
+					t.Errorf("the idfile no longer loads: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// uidsKey is the idfile account key of the env's job.
+func (e *testEnv) uidsKey() string {
+	return AccountKey(e.job.User.Remotename, queryName(e.job.Server))
+}
