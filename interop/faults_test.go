@@ -164,7 +164,10 @@ type faultStats struct {
 }
 
 func (s faultStats) log(t *testing.T, what string, seed int) {
-	t.Logf("%s, seed %d: %d faults injected over %d runs, %d messages, 0 lost, 0 duplicated", what, seed, s.faults, s.runs, s.messages)
+	if seed >= 0 {
+		what += fmt.Sprintf(", seed %d", seed)
+	}
+	t.Logf("%s: %d faults injected over %d runs, %d messages, 0 lost, 0 duplicated", what, s.faults, s.runs, s.messages)
 }
 
 // TestProxyCutsPOP3 cuts the POP3 connection between gofetchmail and
@@ -355,7 +358,7 @@ func TestDiskFull(t *testing.T) {
 	expectExit(t, h.runArgs(t, "-f", rc, "--maildir", md), 0)
 	verify(t, md, n)
 	serverHolds(t, 0)
-	faultStats{faults: 2, messages: n, runs: 3}.log(t, "disk full", 0)
+	faultStats{faults: 2, messages: n, runs: 3}.log(t, "disk full", -1)
 }
 
 // TestReadOnlyMaildir delivers into a maildir on a read-only filesystem
@@ -387,7 +390,7 @@ func TestReadOnlyMaildir(t *testing.T) {
 	expectExit(t, h.runArgs(t, "-f", rc, "--maildir", md), 0)
 	verify(t, md, n)
 	serverHolds(t, 0)
-	faultStats{faults: 1, messages: n, runs: 2}.log(t, "read-only maildir", 0)
+	faultStats{faults: 1, messages: n, runs: 2}.log(t, "read-only maildir", -1)
 }
 
 // TestMDAFaults: an MDA that fails after reading half the message, and one
@@ -395,6 +398,8 @@ func TestReadOnlyMaildir(t *testing.T) {
 // not accept; a working MDA then gets every message once.
 func TestMDAFaults(t *testing.T) {
 	const n = 5
+	var st faultStats
+	defer func() { st.log(t, "failing MDAs", -1) }()
 	for _, c := range []struct{ name, mda string }{
 		{"fails-midway", "head -c 100 >/dev/null; exit 1"},
 		{"killed", "head -c 100 >/dev/null; kill -9 $$"},
@@ -415,6 +420,7 @@ func TestMDAFaults(t *testing.T) {
 			expectExit(t, h.runArgs(t, "-f", h.rc(t, good), "--maildir", md), 0)
 			verify(t, md, n)
 			serverHolds(t, 0)
+			st.faults, st.runs, st.messages = st.faults+1, st.runs+2, st.messages+n
 		})
 	}
 }
