@@ -31,12 +31,14 @@ func TestPasswordNeverShown(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if !strings.Contains(c.rc, "password "+c.secret) {
+			if !strings.Contains(c.rc, "password "+c.secret) || (c.name != "ssh" && !strings.Contains(c.rc, " timeout 10")) {
 				t.Fatalf("the rc does not hold the password:\n%s", c.rc)
 			}
 			h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 			fill(t, 2)
-			rc := h.rc(t, c.rc)
+			// dovecot delays logins after failed ones (auth_penalty, up
+			// to 15 s): a timeout beyond that.
+			rc := h.rc(t, strings.Replace(c.rc, " timeout 10", " timeout 30", 1))
 			logfile := filepath.Join(h.dir, "gofetchmail.log")
 			r := h.runArgs(t, "-v", "-v", "-f", rc, "--maildir", h.maildir(), "-L", logfile)
 			expectExit(t, r, c.exit)
