@@ -227,11 +227,25 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		uidl = nil
 	}
 	present := map[string]bool{}
+	times := map[string]int{}
 	for _, x := range uidl {
 		if x.Num >= 1 && x.Num <= count {
 			msgs[x.Num-1].uid = x.UID
 			present[x.UID] = true
+			times[x.UID]++
 		}
+	}
+	// A UID the server gives several messages identifies none of them: such
+	// messages are treated as having no UID (never "already delivered").
+	dups := 0
+	for i := range msgs {
+		if msgs[i].uid != "" && times[msgs[i].uid] > 1 {
+			msgs[i].uid = ""
+			dups++
+		}
+	}
+	if dups > 0 {
+		log.Warn(fmt.Sprintf("%s: the server gives %d messages a UID it also gives another; they are fetched as if they had none", s.label, dups))
 	}
 	if uidl != nil {
 		s.uids.Retain(s.key, present)
@@ -339,8 +353,18 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		if err := s.fetchOne(ctx, byNum[num], rd, i, len(want)); err != nil {
 			var de *deliveryError
 			if errors.As(err, &de) {
-				if deliveryVerdict(s.job, de.err) == verdictStopPoll {
+				switch deliveryVerdict(s.job, de.err) {
+				case verdictStopPoll:
 					return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
+				case verdictDelete:
+					// set no softbounce: fetchmail deletes permanently
+					// refused mail.
+					log.Error(fmt.Sprintf("message %s:%d refused permanently, deleted (no softbounce): %v", s.label, num, de.err))
+					s.toDelete = append(s.toDelete, num)
+					if uid := byNum[num].uid; uid != "" {
+						s.deleted = append(s.deleted, uid)
+					}
+					continue
 				}
 				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, num, de.err))
 				s.res.Skipped++
@@ -578,11 +602,7 @@ func (s *session) deleteMarked(ctx context.Context) error {
 	if len(s.toDelete) == 0 {
 		return nil
 	}
-	if err := s.client.DeleMany(ctx, s.toDelete, s.window()); err != nil {
-		return err
-	}
-	s.res.Deleted += len(s.toDelete)
-	return nil
+	return s.client.DeleMany(ctx, s.toDelete, s.window())
 }
 
 // window is how many commands are kept in flight: RFC 2449 PIPELINING
@@ -616,6 +636,7 @@ func (s *session) finish(ctx context.Context) error {
 		// the next poll deletes them without delivering them again.
 		return err
 	}
+	s.res.Deleted = len(s.toDelete) // applied by the QUIT just answered
 	if len(s.deleted) > 0 {
 		s.uids.Remove(s.key, s.deleted...)
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
@@ -233,8 +234,9 @@ const (
 	// verdictDelete deletes it: fetchmail's answer to a permanent SMTP
 	// refusal (5xx, or an antispam code) when softbounce is off.
 	verdictDelete
-	// verdictStopPoll keeps it and ends the poll: no SMTP host answered,
-	// so the following messages would fail too (fetchmail's PS_SMTP).
+	// verdictStopPoll keeps it and ends the poll: no SMTP host answered, or
+	// the disk is full or read-only, so the following messages would fail
+	// too (fetchmail's PS_SMTP).
 	verdictStopPoll
 )
 
@@ -244,6 +246,11 @@ const (
 func deliveryVerdict(j Job, err error) verdict {
 	var ce *deliver.ConnectError
 	if errors.As(err, &ce) {
+		return verdictStopPoll
+	}
+	// A full or read-only file system fails every following message too:
+	// stop instead of downloading them all to fail each one.
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS) {
 		return verdictStopPoll
 	}
 	var se *deliver.SMTPError

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -195,6 +196,8 @@ func TestDeliveryVerdict(t *testing.T) {
 		{"4xx keeps", hard, temp, verdictKeep},
 		{"MDA failure keeps", hard, &deliver.MDAError{ExitCode: 1}, verdictKeep},
 		{"no SMTP host stops", soft, conn, verdictStopPoll},
+		{"disk full stops", soft, fmt.Errorf("maildir: write: %w", &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}), verdictStopPoll},
+		{"read-only file system stops", soft, &os.PathError{Op: "open", Path: "x", Err: syscall.EROFS}, verdictStopPoll},
 	} {
 		if got := deliveryVerdict(tc.j, tc.err); got != tc.want {
 			t.Errorf("%s: verdict %d, want %d", tc.name, got, tc.want)
@@ -339,5 +342,23 @@ func TestPollPlugout(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(seen); !strings.HasPrefix(string(b), "mta.invalid "+port+"\n") {
 		t.Errorf("plugout arguments %q, want %%h %%p = mta.invalid %s", b, port)
+	}
+}
+
+// TestPollNoSoftbounceDeletesRefused: with set no softbounce, a message the
+// MTA refuses permanently is deleted, as fetchmail does; with the default
+// softbounce it stays (TestPollSMTPRefusalKeepsMail).
+func TestPollNoSoftbounceDeletesRefused(t *testing.T) {
+	e := newTestEnv(t, testMessages(2), nil)
+	m := &recordingMTA{refuse: &smtp.SMTPError{Code: 550, Message: "no such user"}}
+	e.job.User.Maildir = nil
+	e.job.User.Smtphunt = []string{m.start(t)}
+	e.job.Config.Softbounce = false
+	res := e.poll(t)
+	if res.Delivered != 0 || res.Deleted != 2 {
+		t.Errorf("result %+v, want 0 delivered and 2 deleted", res)
+	}
+	if n := len(e.mbox.Messages()); n != 0 {
+		t.Errorf("%d left on the server, want 0", n)
 	}
 }
