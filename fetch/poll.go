@@ -439,7 +439,12 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 	} else {
 		s.br.Reset(rd)
 	}
-	env := deliver.Envelope{From: envelopeSender(s.br), To: s.localRecipients(), Remote: s.label}
+	fields := peekHeader(s.br)
+	env := deliver.Envelope{From: senderOf(fields), To: s.localRecipients(), Remote: s.label}
+	multidrop := isMultidrop(u)
+	if multidrop {
+		env.To = multidropRecipients(s.job, fields)
+	}
 	tx, err := s.dlv.Begin(ctx, env)
 	if err != nil {
 		return &deliveryError{err}
@@ -462,6 +467,7 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 		}
 		if len(env.To) == 1 {
 			ri.recipient = env.To[0] + "@" + s.smtpDomain()
+			ri.multidrop = multidrop
 		}
 		if _, err := io.WriteString(hw, receivedHeader(ri)); err != nil {
 			tx.Abort()

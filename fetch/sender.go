@@ -15,12 +15,23 @@ const headerPeek = 64 * 1024
 // does for %F and the mbox From line: the Return-Path header, else the
 // address in From. It only peeks at br; nothing is consumed.
 func envelopeSender(br *bufio.Reader) string {
+	return senderOf(peekHeader(br))
+}
+
+// peekHeader returns the unfolded header fields at the start of br (at
+// most headerPeek bytes of them) without consuming anything.
+func peekHeader(br *bufio.Reader) []string {
 	head, _ := br.Peek(headerPeek)
 	if i := bytes.Index(head, []byte("\n\n")); i >= 0 {
 		head = head[:i+1]
 	}
+	return unfoldHeader(head)
+}
+
+// senderOf is the Return-Path address, else the From address.
+func senderOf(fields []string) string {
 	var from string
-	for _, field := range unfoldHeader(head) {
+	for _, field := range fields {
 		name, value, ok := strings.Cut(field, ":")
 		if !ok {
 			continue

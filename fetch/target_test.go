@@ -16,6 +16,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/pop3/pop3test"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
 
@@ -360,5 +361,29 @@ func TestPollNoSoftbounceDeletesRefused(t *testing.T) {
 	}
 	if n := len(e.mbox.Messages()); n != 0 {
 		t.Errorf("%d left on the server, want 0", n)
+	}
+}
+
+// TestPollMultidropOverSMTP: a multidrop entry hands each message to the
+// local users its header names, one RCPT each.
+func TestPollMultidropOverSMTP(t *testing.T) {
+	msg := pop3test.Message{UID: "md1", Data: []byte("From: a@example.org\nTo: kilo@127.0.0.1, x@elsewhere.org\nCc: lima@127.0.0.1\nSubject: md\n\nhi\n")}
+	e := newTestEnv(t, []pop3test.Message{msg}, nil)
+	m := &recordingMTA{}
+	e.job.User.Maildir = nil
+	e.job.User.Smtphunt = []string{m.start(t)}
+	e.job.User.Localnames = []rcparse.LocalName{{Local: "kilo"}, {Local: "lima"}}
+	e.job.Server.Envelope = nil
+	if res := e.poll(t); res.Delivered != 1 {
+		t.Fatalf("%+v", res)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.rcpts) != 2 || m.rcpts[0] != "kilo@127.0.0.1" || m.rcpts[1] != "lima@127.0.0.1" {
+		t.Errorf("RCPT TO %v, want kilo and lima", m.rcpts)
+	}
+	// With several recipients fetchmail's Received line has no "for".
+	if len(m.msgs) != 1 || strings.Contains(m.msgs[0], "\tfor <") {
+		t.Errorf("message as delivered: %q", m.msgs)
 	}
 }
