@@ -35,35 +35,46 @@ func benchMessages(n, size int) ([]pop3test.Message, int64) {
 
 // BenchmarkPollMaildir is one whole poll against the in-process server:
 // login, UIDL, pipelined RETR, header processing, group-committed maildir
-// delivery, idfile and DELE, for 200 messages of 4 KB.
+// delivery, idfile and DELE, for 200 messages of 4 KB, with the engine's
+// batch size (64) and others: every batch costs a round of journal commits
+// (staged fsyncs, journal, renames, new/, idfile).
 func BenchmarkPollMaildir(b *testing.B) {
 	msgs, total := benchMessages(200, 4096)
-	b.SetBytes(total)
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		mb := pop3test.NewMailbox("msingh", "foobar", msgs...)
-		srv, err := pop3test.NewServer(mb, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		dir := b.TempDir()
-		job := benchJob(b, srv.Addr, dir)
-		md := filepath.Join(dir, "Maildir")
-		job.User.Maildir = &md
-		uids, err := LoadUIDStore(filepath.Join(dir, "fetchids"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		opts := Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "bench", Hostname: "desk.example.net"}
-		b.StartTimer()
-		res := Run(context.Background(), []Job{job}, uids, opts)
-		b.StopTimer()
-		if res[0].Err != nil || res[0].Delivered != len(msgs) {
-			b.Fatalf("poll: %+v", res[0])
-		}
-		srv.Close()
-		b.StartTimer()
+	for _, batch := range []int{16, 64, 256} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			b.SetBytes(total)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				mb := pop3test.NewMailbox("msingh", "foobar", msgs...)
+				srv, err := pop3test.NewServer(mb, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				dir := b.TempDir()
+				job := benchJob(b, srv.Addr, dir)
+				md := filepath.Join(dir, "Maildir")
+				job.User.Maildir = &md
+				uids, err := LoadUIDStore(filepath.Join(dir, "fetchids"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				opts := Options{
+					Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+					Version:   "bench",
+					Hostname:  "desk.example.net",
+					BatchSize: batch,
+				}
+				b.StartTimer()
+				res := Run(context.Background(), []Job{job}, uids, opts)
+				b.StopTimer()
+				if res[0].Err != nil || res[0].Delivered != len(msgs) {
+					b.Fatalf("poll: %+v", res[0])
+				}
+				srv.Close()
+				b.StartTimer()
+			}
+		})
 	}
 }
 
