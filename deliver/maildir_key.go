@@ -6,27 +6,35 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
 var keyCounter atomic.Uint64
 
-// newKey returns a unique Maildir file name in the modern form
-// "SECS.MusecPpidQnRrand.host" (go-maildir v0.6.0 keeps its generator
-// unexported). "/" and ":" in the host name are escaped as the spec asks.
-func newKey() (string, error) {
+// keyHost and keyPid are looked up once per process: a key stays unique
+// through its counter and random part even if the host is renamed.
+var keyHost = sync.OnceValue(func() string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "localhost"
 	}
 	host = strings.ReplaceAll(host, "/", `\057`)
-	host = strings.ReplaceAll(host, ":", `\072`)
+	return strings.ReplaceAll(host, ":", `\072`)
+})
+
+var keyPid = os.Getpid()
+
+// newKey returns a unique Maildir file name in the modern form
+// "SECS.MusecPpidQnRrand.host" (go-maildir v0.6.0 keeps its generator
+// unexported). "/" and ":" in the host name are escaped as the spec asks.
+func newKey() (string, error) {
 	var r [8]byte
 	if _, err := rand.Read(r[:]); err != nil {
 		return "", fmt.Errorf("maildir key: %w", err)
 	}
 	now := time.Now()
 	return fmt.Sprintf("%d.M%dP%dQ%dR%s.%s", now.Unix(), now.Nanosecond()/1000,
-		os.Getpid(), keyCounter.Add(1), hex.EncodeToString(r[:]), host), nil
+		keyPid, keyCounter.Add(1), hex.EncodeToString(r[:]), keyHost()), nil
 }
