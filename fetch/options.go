@@ -31,6 +31,10 @@ type Options struct {
 	Version  string
 	Hostname string // local FQDN for the Received header; "" = os.Hostname
 	Now      func() time.Time
+
+	// Progress, if set, is called after each message of a poll's
+	// retrieval (for a progress display on a terminal).
+	Progress func(Progress)
 }
 
 func (o *Options) logger() *slog.Logger {
@@ -52,4 +56,13 @@ func (o *Options) batchSize() int {
 		return 64
 	}
 	return o.BatchSize
+}
+
+// Progress is where the retrieval of one poll stands.
+type Progress struct {
+	Poll        string // "remotename@pollname"
+	Done, Total int    // messages handled and to handle in this poll
+	Bytes       int64  // message bytes read so far
+	TotalBytes  int64  // the sizes the server listed for the Total messages
+	Elapsed     time.Duration
 }

@@ -336,12 +336,29 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		byNum[m.num] = m
 	}
 	p := s.client.RetrPipeline(ctx, nums, s.window())
+	prog := Progress{Poll: s.label, Total: len(want)}
+	for _, m := range want {
+		prog.TotalBytes += m.size
+	}
+	started := time.Now()
+	report := func(rd *pop3.MessageReader) {
+		if s.opts.Progress == nil {
+			return
+		}
+		prog.Done++
+		if rd != nil {
+			prog.Bytes += rd.Bytes()
+		}
+		prog.Elapsed = time.Since(started)
+		s.opts.Progress(prog)
+	}
 	for i := 1; ; i++ {
 		num, rd, err := p.Next()
 		var perr *pop3.Error
 		if errors.As(err, &perr) {
 			log.Error(fmt.Sprintf("message %s:%d could not be retrieved, left on the server: %v", s.label, num, err))
 			s.res.Skipped++
+			report(nil)
 			continue
 		}
 		if err != nil {
@@ -350,7 +367,9 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		if rd == nil {
 			break
 		}
-		if err := s.fetchOne(ctx, byNum[num], rd, i, len(want)); err != nil {
+		err = s.fetchOne(ctx, byNum[num], rd, i, len(want))
+		report(rd)
+		if err != nil {
 			var de *deliveryError
 			if errors.As(err, &de) {
 				switch deliveryVerdict(s.job, de.err) {

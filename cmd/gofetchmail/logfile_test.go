@@ -42,7 +42,7 @@ func TestLogfileFollowsRotation(t *testing.T) {
 // standard error, as fetchmail writes them, without timestamps.
 func TestProgressOnStdout(t *testing.T) {
 	var stdout, stderr strings.Builder
-	log, closeLog, err := openLogger(newFlags(io.Discard), false, "", &stdout, &stderr)
+	log, closeLog, err := openLogger(newFlags(io.Discard), false, "", &stdout, &stderr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

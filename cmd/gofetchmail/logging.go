@@ -22,6 +22,7 @@ type lineHandler struct {
 	level      slog.Leveler
 	timestamps bool
 	attrs      []slog.Attr
+	status     *statusLine // the terminal's progress line, or nil
 }
 
 func newLineHandler(w io.Writer, level slog.Leveler, timestamps bool) *lineHandler {
@@ -45,7 +46,13 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, err := io.WriteString(w, b.String())
+	var err error
+	write := func() { _, err = io.WriteString(w, b.String()) }
+	if h.status != nil {
+		h.status.around(write)
+	} else {
+		write()
+	}
 	return err
 }
 
@@ -139,7 +146,9 @@ func logLevel(f *flags) slog.Level {
 
 // openLogger builds the logger: syslog with --syslog, the logfile with -L
 // (appended, timestamped), else progress on stdout and errors on stderr.
-func openLogger(f *flags, syslogOn bool, logfile string, stdout, stderr io.Writer) (*slog.Logger, func(), error) {
+// status, if not nil, is the terminal's progress line that stdout and
+// stderr lines must not mix with.
+func openLogger(f *flags, syslogOn bool, logfile string, stdout, stderr io.Writer, status *statusLine) (*slog.Logger, func(), error) {
 	level := logLevel(f)
 	if syslogOn {
 		h, err := newSyslogHandler(level)
@@ -158,5 +167,6 @@ func openLogger(f *flags, syslogOn bool, logfile string, stdout, stderr io.Write
 	}
 	h := newLineHandler(stdout, level, false)
 	h.errw = stderr
+	h.status = status
 	return slog.New(h), func() {}, nil
 }

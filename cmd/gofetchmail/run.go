@@ -117,7 +117,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if f.given("logfile") {
 		logfile = f.logfile
 	}
-	logger, closeLog, err := openLogger(f, cfg.Syslog && !f.given("logfile"), logfile, stdout, stderr)
+	// On a terminal, long fetches show a progress line (not in daemons,
+	// not with -s).
+	var status *statusLine
+	if tf, ok := stderr.(*os.File); ok && term.IsTerminal(int(tf.Fd())) && daemon == 0 && !f.silent && logfile == "" {
+		status = newStatusLine(stderr)
+	}
+	logger, closeLog, err := openLogger(f, cfg.Syslog && !f.given("logfile"), logfile, stdout, stderr, status)
 	if err != nil {
 		fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
 		return int(fetch.StatusUndefined)
@@ -136,6 +142,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Version:      version,
 	}
 	opts.Password = prompt
+	if status != nil {
+		opts.Progress = status.update
+	}
 	if daemon > 0 {
 		return daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
 	}
