@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -133,6 +134,51 @@ func BenchmarkUIDStoreLoad(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := parseUIDStore(data); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPollKept is one keep poll that finds 10 new messages among
+// 100,000 kept ones whose UIDs the idfile remembers: UIDL, the idfile's
+// load, lookup and rewrite dominate.
+func BenchmarkPollKept(b *testing.B) {
+	const kept, fresh = 100000, 10
+	msgs := make([]pop3test.Message, kept+fresh)
+	var ids bytes.Buffer
+	for i := range msgs {
+		uid := fmt.Sprintf("%08x%08x", i, 1764000000)
+		msgs[i] = pop3test.Message{UID: uid, Data: []byte(fmt.Sprintf("Subject: %d\n\nbody\n", i))}
+		if i < kept {
+			fmt.Fprintf(&ids, "msingh@127.0.0.1 %s\n", uid)
+		}
+	}
+	mb := pop3test.NewMailbox("msingh", "foobar", msgs...)
+	srv, err := pop3test.NewServer(mb, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		dir := b.TempDir()
+		job := benchJob(b, srv.Addr, dir)
+		job.User.Keep = true
+		md := filepath.Join(dir, "Maildir")
+		job.User.Maildir = &md
+		idfile := filepath.Join(dir, "fetchids")
+		if err := os.WriteFile(idfile, ids.Bytes(), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		opts := Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "bench", Hostname: "desk.example.net"}
+		b.StartTimer()
+		uids, err := LoadUIDStore(idfile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res := Run(context.Background(), []Job{job}, uids, opts)
+		if res[0].Err != nil || res[0].Delivered != fresh {
+			b.Fatalf("poll: %+v", res[0])
 		}
 	}
 }

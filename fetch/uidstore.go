@@ -81,6 +81,7 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 	// One string for the whole file: every key and UID is a substring of
 	// it, so a file of 100,000 lines costs no allocation per line.
 	text := string(data)
+	lines := strings.Count(text, "\n") + 1
 	for len(text) > 0 {
 		line := text
 		if nl := strings.IndexByte(text, '\n'); nl >= 0 {
@@ -92,7 +93,14 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 		if !ok {
 			continue
 		}
-		s.list(key).add(uid)
+		l := s.list(key)
+		if len(l.order) == 0 && len(s.order) == 1 {
+			// Most idfiles hold one account: size the first one's set
+			// for the whole file.
+			l.set = make(map[string]struct{}, lines)
+			l.order = make([]string, 0, lines)
+		}
+		l.add(uid)
 	}
 	return s, nil
 }
@@ -144,11 +152,13 @@ func (s *UIDStore) Path() string { return s.path }
 func (s *UIDStore) Seen(key string) map[string]bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]bool{}
-	if l, ok := s.uids[strings.ToLower(key)]; ok {
-		for u := range l.set {
-			out[u] = true
-		}
+	l, ok := s.uids[strings.ToLower(key)]
+	if !ok {
+		return map[string]bool{}
+	}
+	out := make(map[string]bool, len(l.set))
+	for u := range l.set {
+		out[u] = true
 	}
 	return out
 }

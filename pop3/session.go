@@ -165,23 +165,44 @@ func (c *Client) Quit(ctx context.Context) error {
 }
 
 func parseUID(l []byte) (UID, error) {
-	f := bytes.Fields(l)
-	if len(f) < 2 {
+	f0, f1, ok := twoFields(l)
+	if !ok {
 		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(l)}
 	}
-	n, err := strconv.Atoi(string(f[0]))
+	n, err := strconv.Atoi(string(f0))
 	if err != nil || n <= 0 {
 		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(l)}
 	}
-	return UID{Num: n, UID: string(f[1])}, nil
+	return UID{Num: n, UID: string(f1)}, nil
+}
+
+// blanks are the ASCII white space characters that separate fields.
+const blanks = " \t\r\n\v\f"
+
+// twoFields returns the first two blank-separated fields of l, like the
+// first two of bytes.Fields without allocating: listings of 100,000 lines
+// are parsed here.
+func twoFields(l []byte) (a, b []byte, ok bool) {
+	l = bytes.TrimLeft(l, blanks)
+	i := bytes.IndexAny(l, blanks)
+	if i < 0 {
+		return nil, nil, false
+	}
+	a, l = l[:i], bytes.TrimLeft(l[i:], blanks)
+	if len(l) == 0 {
+		return nil, nil, false
+	}
+	if j := bytes.IndexAny(l, blanks); j >= 0 {
+		l = l[:j]
+	}
+	return a, l, true
 }
 
 // twoNumbers parses "n size" (STAT, LIST), ignoring text after them.
 func twoNumbers(l []byte) (int64, int64, error) {
-	f := bytes.Fields(l)
-	if len(f) >= 2 {
-		a, err1 := strconv.ParseInt(string(f[0]), 10, 32)
-		b, err2 := strconv.ParseInt(string(f[1]), 10, 64)
+	if f0, f1, ok := twoFields(l); ok {
+		a, err1 := strconv.ParseInt(string(f0), 10, 32)
+		b, err2 := strconv.ParseInt(string(f1), 10, 64)
 		if err1 == nil && err2 == nil && a >= 0 && b >= 0 {
 			return a, b, nil
 		}
