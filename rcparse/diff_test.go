@@ -1,6 +1,6 @@
 //go:build fetchmaildiff
 
-package rcparse_test
+package rcparse
 
 import (
 	"bytes"
@@ -11,11 +11,9 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/gofetchmail/gofetchmail/rcparse"
 	"github.com/gofetchmail/gofetchmail/rcparse/rcgen"
 )
 
@@ -63,7 +61,7 @@ func TestDifferential(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		cfg, warns, perr := rcparse.Parse(path, src, rcparse.Options{User: me.Username, Home: dir, Root: os.Getuid() == 0, Prog: "fetchmail"})
+		cfg, warns, perr := Parse(path, src, Options{User: me.Username, Home: dir, Root: os.Getuid() == 0, Prog: "fetchmail"})
 		var got []string
 		for _, w := range warns {
 			got = append(got, w.String())
@@ -98,7 +96,7 @@ func TestDifferential(t *testing.T) {
 			if err := json.Unmarshal(buf.Bytes(), &act); err != nil {
 				t.Fatal(err)
 			}
-			if d := firstDiff(exp, act, ""); d != "" {
+			if d := jsonDiff(exp, act, ""); d != "" {
 				problem = "json " + d
 			}
 		}
@@ -111,39 +109,6 @@ func TestDifferential(t *testing.T) {
 			}
 		}
 	}
-}
-
-// firstDiff compares the keys of want (fetchmail) with got; extra keys in
-// got are ignored, as check-parser does.
-func firstDiff(want, got any, path string) string {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return path
-		}
-		for k, v := range w {
-			if d := firstDiff(v, g[k], path+"."+k); d != "" {
-				return d
-			}
-		}
-		return ""
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return path
-		}
-		for i := range w {
-			if d := firstDiff(w[i], g[i], path); d != "" {
-				return d
-			}
-		}
-		return ""
-	}
-	if !reflect.DeepEqual(want, got) {
-		return path
-	}
-	return ""
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
