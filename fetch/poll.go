@@ -260,10 +260,9 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		}
 	}
 
-	seen := s.uids.Seen(s.key)
 	var fresh, old []message
 	for _, m := range msgs {
-		if m.uid != "" && seen[m.uid] && !u.Fetchall {
+		if m.uid != "" && !u.Fetchall && s.uids.Has(s.key, m.uid) {
 			old = append(old, m)
 			continue
 		}

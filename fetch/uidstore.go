@@ -163,6 +163,19 @@ func (s *UIDStore) Seen(key string) map[string]bool {
 	return out
 }
 
+// Has reports whether uid is remembered for an account, without copying
+// the account's set (a kept mailbox may hold 100,000 of them).
+func (s *UIDStore) Has(key, uid string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.uids[strings.ToLower(key)]
+	if !ok {
+		return false
+	}
+	_, ok = l.set[uid]
+	return ok
+}
+
 // Add remembers UIDs for an account. Invalid UIDs are ignored.
 func (s *UIDStore) Add(key string, uids ...string) {
 	s.mu.Lock()

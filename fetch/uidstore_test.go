@@ -86,3 +86,11 @@ func FuzzUIDStoreLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestUIDStoreHas(t *testing.T) {
+	s, _ := LoadUIDStore(filepath.Join(t.TempDir(), "ids"))
+	s.Add("U@H", "a")
+	if !s.Has("u@h", "a") || s.Has("u@h", "b") || s.Has("v@h", "a") {
+		t.Error("Has does not match Add (keys case-insensitive, UIDs exact)")
+	}
+}
