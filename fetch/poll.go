@@ -250,16 +250,6 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	if uidl != nil {
 		s.uids.Retain(s.key, present)
 	}
-	sizes, err := s.client.List(ctx)
-	if err != nil {
-		return err
-	}
-	for _, x := range sizes {
-		if x.Num >= 1 && x.Num <= count {
-			msgs[x.Num-1].size = x.Size
-		}
-	}
-
 	var fresh, old []message
 	for _, m := range msgs {
 		if m.uid != "" && !u.Fetchall && s.uids.Has(s.key, m.uid) {
@@ -267,6 +257,9 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 			continue
 		}
 		fresh = append(fresh, m)
+	}
+	if err := s.sizeMessages(ctx, fresh, count); err != nil {
+		return err
 	}
 	s.res.Waiting = len(fresh)
 	if len(old) > 0 {

@@ -156,3 +156,54 @@ func (c *Client) DeleMany(ctx context.Context, nums []int, window int) error {
 	}
 	return first
 }
+
+// ListMany returns the sizes of the messages nums ("LIST n" for each), with
+// up to window commands in flight. It is the cheap way to size a few new
+// messages in a large mailbox, where a bare LIST would list every message.
+// A -ERR for one message is returned as *Error after every reply was read;
+// the sizes of the others are still returned.
+func (c *Client) ListMany(ctx context.Context, nums []int, window int) ([]Size, error) {
+	if window < 1 {
+		window = 1
+	}
+	release, err := c.begin(ctx, "LIST")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	out := make([]Size, 0, len(nums))
+	var first error
+	for i := 0; i < len(nums); i += window {
+		chunk := nums[i:min(i+window, len(nums))]
+		lines := make([]string, len(chunk))
+		for j, n := range chunk {
+			lines[j] = "LIST " + strconv.Itoa(n)
+		}
+		if err := c.sendBatch("LIST", lines); err != nil {
+			return nil, err
+		}
+		for _, want := range chunk {
+			c.arm()
+			r, err := c.status("LIST", false)
+			if err != nil {
+				var perr *Error
+				if !errors.As(err, &perr) {
+					return nil, err
+				}
+				if first == nil {
+					first = err
+				}
+				continue
+			}
+			n, sz, err := twoNumbers([]byte(r.text))
+			if err != nil {
+				return nil, c.fail("LIST", err)
+			}
+			if int(n) != want {
+				return nil, c.fail("LIST", &ProtocolError{Msg: fmt.Sprintf("LIST %d answered for message %d", want, n)})
+			}
+			out = append(out, Size{Num: want, Size: sz})
+		}
+	}
+	return out, first
+}

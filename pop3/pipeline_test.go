@@ -115,3 +115,38 @@ func TestRetrPipelineClose(t *testing.T) {
 		t.Errorf("STAT after Close = %d, %v", n, err)
 	}
 }
+
+func TestListMany(t *testing.T) {
+	mb := pop3test.NewMailbox(user, pass, fixtures...)
+	s := newServer(t, mb, nil)
+	var tl traceLog
+	c := connect(t, s, "tcp", &pop3.Options{Timeout: generous, Trace: tl.add})
+	login(t, c)
+	ctx := context.Background()
+	all, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]int64{}
+	for _, x := range all {
+		want[x.Num] = x.Size
+	}
+	got, err := c.ListMany(ctx, []int{3, 99, 1}, 2) // 99 does not exist
+	var perr *pop3.Error
+	if !errors.As(err, &perr) {
+		t.Fatalf("ListMany with a missing message: err %v, want *pop3.Error", err)
+	}
+	if len(got) != 2 || got[0].Num != 3 || got[1].Num != 1 || got[0].Size != want[3] || got[1].Size != want[1] {
+		t.Fatalf("ListMany = %+v, want sizes of 3 and 1 from %v", got, want)
+	}
+	tl.mu.Lock()
+	seq := strings.Join(tl.lines, "|")
+	tl.mu.Unlock()
+	if !strings.Contains(seq, ">LIST 3|>LIST 99|<") {
+		t.Errorf("LIST commands were not pipelined:\n%s", seq)
+	}
+	// The session is still in step after the -ERR.
+	if n, err := c.ListOne(ctx, 2); err != nil || n != want[2] {
+		t.Fatalf("ListOne(2) after ListMany = %d, %v; want %d", n, err, want[2])
+	}
+}
