@@ -226,12 +226,10 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		log.Debug("server has no UIDL; every message is new", "err", uerr)
 		uidl = nil
 	}
-	present := map[string]bool{}
-	times := map[string]int{}
+	times := make(map[string]int, len(uidl)) // how many messages have each UID
 	for _, x := range uidl {
 		if x.Num >= 1 && x.Num <= count {
 			msgs[x.Num-1].uid = x.UID
-			present[x.UID] = true
 			times[x.UID]++
 		}
 	}
@@ -248,9 +246,10 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		log.Warn(fmt.Sprintf("%s: the server gives %d messages a UID it also gives another; they are fetched as if they had none", s.label, dups))
 	}
 	if uidl != nil {
-		s.uids.Retain(s.key, present)
+		s.uids.RetainFunc(s.key, func(uid string) bool { return times[uid] > 0 })
 	}
-	var fresh, old []message
+	var fresh []message
+	old := make([]message, 0, s.uids.Len(s.key))
 	for _, m := range msgs {
 		if m.uid != "" && !u.Fetchall && s.uids.Has(s.key, m.uid) {
 			old = append(old, m)

@@ -176,6 +176,16 @@ func (s *UIDStore) Has(key, uid string) bool {
 	return ok
 }
 
+// Len is how many UIDs are remembered for an account.
+func (s *UIDStore) Len(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.uids[strings.ToLower(key)]; ok {
+		return len(l.set)
+	}
+	return 0
+}
+
 // Add remembers UIDs for an account. Invalid UIDs are ignored.
 func (s *UIDStore) Add(key string, uids ...string) {
 	s.mu.Lock()
@@ -219,12 +229,18 @@ func (s *UIDStore) Remove(key string, uids ...string) {
 // Retain forgets every UID of an account that is not in present (the UIDs
 // the server listed): messages expunged by someone else.
 func (s *UIDStore) Retain(key string, present map[string]bool) {
+	s.RetainFunc(key, func(uid string) bool { return present[uid] })
+}
+
+// RetainFunc is Retain with a predicate: it forgets the UIDs of key for
+// which present returns false.
+func (s *UIDStore) RetainFunc(key string, present func(uid string) bool) {
 	s.mu.Lock()
 	l, ok := s.uids[strings.ToLower(key)]
 	var gone []string
 	if ok {
 		for _, u := range l.order {
-			if !present[u] {
+			if !present(u) {
 				gone = append(gone, u)
 			}
 		}
