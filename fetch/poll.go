@@ -227,8 +227,12 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		uidl = nil
 	}
 	times := make(map[string]int, len(uidl)) // how many messages have each UID
+	withUID := 0
 	for _, x := range uidl {
 		if x.Num >= 1 && x.Num <= count {
+			if msgs[x.Num-1].uid == "" {
+				withUID++
+			}
 			msgs[x.Num-1].uid = x.UID
 			times[x.UID]++
 		}
@@ -237,6 +241,9 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	// messages are treated as having no UID (never "already delivered").
 	dups := 0
 	for i := range msgs {
+		if len(times) == withUID {
+			break // every UID is distinct: nothing to look for
+		}
 		if msgs[i].uid != "" && times[msgs[i].uid] > 1 {
 			msgs[i].uid = ""
 			dups++
@@ -245,13 +252,18 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	if dups > 0 {
 		log.Warn(fmt.Sprintf("%s: the server gives %d messages a UID it also gives another; they are fetched as if they had none", s.label, dups))
 	}
-	if uidl != nil {
+	listed := make([]string, len(msgs))
+	for i := range msgs {
+		listed[i] = msgs[i].uid
+	}
+	seen, all := s.uids.Lookup(s.key, listed)
+	if uidl != nil && !all {
 		s.uids.RetainFunc(s.key, func(uid string) bool { return times[uid] > 0 })
 	}
 	var fresh []message
 	old := make([]message, 0, s.uids.Len(s.key))
-	for _, m := range msgs {
-		if m.uid != "" && !u.Fetchall && s.uids.Has(s.key, m.uid) {
+	for i, m := range msgs {
+		if seen[i] && !u.Fetchall {
 			old = append(old, m)
 			continue
 		}

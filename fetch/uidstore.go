@@ -176,6 +176,40 @@ func (s *UIDStore) Has(key, uid string) bool {
 	return ok
 }
 
+// Lookup reports for each of uids (a server's listing, in its order;
+// empty strings are never remembered) whether it is remembered for key, and
+// whether every UID remembered for key is among them. It is Has for a
+// whole listing: the idfile keeps UIDs in the order they were recorded,
+// which for a mailbox kept on the server is the server's order, so most
+// UIDs are matched by walking both lists side by side, in cache order,
+// and only the others are looked up in the set.
+func (s *UIDStore) Lookup(key string, uids []string) (seen []bool, all bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen = make([]bool, len(uids))
+	l, ok := s.uids[strings.ToLower(key)]
+	if !ok {
+		return seen, true
+	}
+	next, found := 0, 0 // next: position in l.order the walk expects
+	for i, u := range uids {
+		if u == "" {
+			continue
+		}
+		if next < len(l.order) && l.order[next] == u {
+			seen[i] = true
+			next++
+			found++
+			continue
+		}
+		if _, ok := l.set[u]; ok {
+			seen[i] = true
+			found++
+		}
+	}
+	return seen, found == len(l.set)
+}
+
 // Len is how many UIDs are remembered for an account.
 func (s *UIDStore) Len(key string) int {
 	s.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,40 @@ func TestUIDStoreHas(t *testing.T) {
 	s.Add("U@H", "a")
 	if !s.Has("u@h", "a") || s.Has("u@h", "b") || s.Has("v@h", "a") {
 		t.Error("Has does not match Add (keys case-insensitive, UIDs exact)")
+	}
+}
+
+func TestUIDStoreLookup(t *testing.T) {
+	s, err := parseUIDStore([]byte("u@h a\nu@h b\nu@h c\nu@h d\nother@h x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		listed []string
+		seen   string // one letter per listed UID: y or n
+		all    bool
+	}{
+		{[]string{"a", "b", "c", "d", "e"}, "yyyyn", true}, // in order, one new
+		{[]string{"d", "c", "b", "a"}, "yyyy", true},       // reversed: the set answers
+		{[]string{"a", "c", "", "d", "z"}, "yynyn", false}, // b expunged elsewhere, a message without UID
+		{[]string{"x", "e"}, "nn", false},                  // another account's UID is not ours
+		{nil, "", false},
+	}
+	for _, c := range cases {
+		seen, all := s.Lookup("U@h", c.listed)
+		var got strings.Builder
+		for _, b := range seen {
+			if b {
+				got.WriteByte('y')
+			} else {
+				got.WriteByte('n')
+			}
+		}
+		if got.String() != c.seen || all != c.all {
+			t.Errorf("Lookup(%q) = %s, all %v; want %s, all %v", c.listed, got.String(), all, c.seen, c.all)
+		}
+	}
+	if seen, all := s.Lookup("nobody@h", []string{"a"}); seen[0] || !all {
+		t.Errorf("Lookup for an unknown account = %v, %v; want nothing seen, all", seen, all)
 	}
 }
