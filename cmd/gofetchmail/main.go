@@ -14,6 +14,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
+// buildCommit is the source commit, set with -ldflags "-X main.buildCommit=..."
+// (the Makefile does); when empty, --version takes the commit Go stamped
+// into the binary, if any.
+var buildCommit string
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
