@@ -457,3 +457,48 @@ type tb interface {
 	Log(args ...any)
 	TempDir() string
 }
+
+// checkDumpSchema compares the --configdump schema in docs/configdump.md
+// with a real dump of an rc file that sets every optional key: each key the
+// dump has is documented, and each documented key is in the dump.
+func checkDumpSchema(t tb, text string) {
+	t.Helper()
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(\|?)"([a-z0-9_]+)"\s*[:,]`).FindAllStringSubmatch(text, -1) {
+		if m[1] == "" { // "reject"|"accept", is a value
+			documented[m[2]] = true
+		}
+	}
+	dump := checkRC(t, `poll pop.example.org proto pop3 sshtunnel "joe@gw"
+  user joe there is joe here password secret maildir "~/Maildir" tokencommand "tok"
+  user ann there is ann here mbox "/var/mail/ann" passwordfile "/p"
+`)
+	actual := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch c := v.(type) {
+		case map[string]any:
+			for k, x := range c {
+				actual[k] = true
+				walk(x)
+			}
+		case []any:
+			for _, x := range c {
+				if _, ok := x.(map[string]any); ok {
+					walk(x)
+				}
+			}
+		}
+	}
+	walk(dump)
+	for k := range actual {
+		if !documented[k] {
+			t.Errorf("--configdump has key %q, which the schema does not show", k)
+		}
+	}
+	for k := range documented {
+		if !actual[k] {
+			t.Errorf("the schema shows key %q, which --configdump does not have", k)
+		}
+	}
+}

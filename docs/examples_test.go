@@ -24,6 +24,8 @@ import (
 //	```ini / systemd (or untagged, starting with [Unit])
 //	    a unit that systemd-analyze verify accepts.
 //
+// The JSON schema in docs/configdump.md is compared with a real dump.
+//
 // A block that cannot be checked (output, a schema, a diagram) says so on
 // the line before it with <!-- not-tested: why -->. Anything else fails.
 
@@ -71,7 +73,13 @@ func TestExamples(t *testing.T) {
 				if b.notTested != "" {
 					t.Skipf("not tested: %s", b.notTested)
 				}
-				switch kind := classify(b); kind {
+				kind := classify(b)
+				if b.file == "docs/configdump.md" && strings.HasPrefix(b.text, "{") {
+					kind = "configdump schema"
+				}
+				switch kind {
+				case "configdump schema":
+					checkDumpSchema(t, b.text)
 				case "rc":
 					dump := checkRC(t, b.text)
 					for i, c := range rcClaims {

@@ -2,7 +2,9 @@ package docs
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -76,6 +78,8 @@ func TestChecksCatchMistakes(t *testing.T) {
 		}, func(t tb) {
 			checkUnit(t, "x.service", "[Unit]\nDescription=x\n[Service]\nExecStart=%h/go/bin/gofetchmail --nodetach\n[Install]\nWantedBy=default.target\n")
 		}},
+		{"dump schema", func(t tb) { checkDumpSchema(t, "{\n  \"daemon\": int, \"pollname\": str\n}\n") },
+			func(t tb) { checkDumpSchema(t, schemaBlock(t)) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -87,4 +91,19 @@ func TestChecksCatchMistakes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// schemaBlock is the --configdump schema of docs/configdump.md.
+func schemaBlock(t tb) string {
+	doc, err := os.ReadFile("configdump.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range codeBlocks("docs/configdump.md", string(doc)) {
+		if strings.HasPrefix(b.text, "{") {
+			return b.text
+		}
+	}
+	t.Fatal("docs/configdump.md has no schema block")
+	return ""
 }
