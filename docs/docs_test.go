@@ -87,8 +87,14 @@ func TestIPUpHookCron(t *testing.T) {
 	checkCron(t, cron)
 }
 
-// The man page renders without groff warnings.
+// The man page renders without groff warnings, and mandoc's lint (where
+// mandoc is installed) finds nothing, style included.
 func TestManPage(t *testing.T) {
+	if mandoc, err := exec.LookPath("mandoc"); err == nil {
+		if out, err := exec.Command(mandoc, "-T", "lint", "-W", "style", "gofetchmail.1").CombinedOutput(); err != nil || len(out) > 0 {
+			t.Errorf("mandoc -T lint: %v\n%s", err, out)
+		}
+	}
 	if _, err := exec.LookPath("man"); err != nil {
 		t.Skip("man not installed")
 	}
