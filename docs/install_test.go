@@ -88,6 +88,17 @@ func TestMakeInstall(t *testing.T) {
 		}
 	}
 
+	// The other targets exist, and PREFIX defaults to /usr/local.
+	out, err = exec.Command(mk, "-n", "-C", repoRoot, "DESTDIR=/staging", "all", "build", "test", "demo", "clean", "install").CombinedOutput()
+	if err != nil {
+		t.Errorf("make -n all build test demo clean install: %v\n%s", err, out)
+	}
+	for _, want := range []string{"scripts/test", "./cmd/gofetchmail demo", "/staging/usr/local/bin/gofetchmail", "/staging/usr/local/share/man/man1/gofetchmail.1"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("make -n ... lacks %q:\n%s", want, out)
+		}
+	}
+
 	if out, err := exec.Command(mk, append(vars, "uninstall")...).CombinedOutput(); err != nil {
 		t.Fatalf("make uninstall: %v\n%s", err, out)
 	}
