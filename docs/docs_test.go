@@ -40,7 +40,8 @@ func TestIPUpHook(t *testing.T) {
 }
 
 // The systemd unit runs gofetchmail in the foreground with a poll interval,
-// and stops it with --quit.
+// and stops it with --quit; systemd-analyze verify accepts it, and the
+// install commands in its header comment are commands that exist.
 func TestSystemdUnit(t *testing.T) {
 	b, err := os.ReadFile("systemd/gofetchmail.service")
 	if err != nil {
@@ -52,33 +53,73 @@ func TestSystemdUnit(t *testing.T) {
 			t.Errorf("unit lacks %q", want)
 		}
 	}
-	if path, err := exec.LookPath("systemd-analyze"); err == nil {
-		if out, err := exec.Command(path, "verify", "--user", "systemd/gofetchmail.service").CombinedOutput(); err != nil {
-			t.Logf("systemd-analyze verify: %v\n%s", err, out)
+	checkUnit(t, "gofetchmail.service", unit)
+	n := 0
+	for _, l := range strings.Split(unit, "\n") {
+		if cmd, ok := strings.CutPrefix(l, "#   "); ok {
+			checkCommandLine(t, cmd)
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("the unit's comment shows no install commands")
+	}
+}
+
+// The ip-up hook is a valid sh script, and the cron line in its comment is
+// a crontab entry running gofetchmail with options it has.
+func TestIPUpHookCron(t *testing.T) {
+	b, err := os.ReadFile("ip-up/gofetchmail-ip-up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("sh", "-n", "ip-up/gofetchmail-ip-up").CombinedOutput(); err != nil {
+		t.Errorf("sh -n: %v\n%s", err, out)
+	}
+	_, cron, ok := strings.Cut(string(b), "# From cron, every 10 minutes:")
+	if !ok {
+		t.Fatal("the hook's comment has no cron line")
+	}
+	cron, _, _ = strings.Cut(cron, "\n")
+	if !strings.Contains(cron, "gofetchmail") {
+		t.Errorf("cron line %q does not run gofetchmail", cron)
+	}
+	checkCron(t, cron)
+}
+
+// The man page renders without groff warnings, and mandoc's lint (where
+// mandoc is installed) finds nothing, style included.
+func TestManPage(t *testing.T) {
+	if mandoc, err := exec.LookPath("mandoc"); err == nil {
+		if out, err := exec.Command(mandoc, "-T", "lint", "-W", "style", "gofetchmail.1").CombinedOutput(); err != nil || len(out) > 0 {
+			t.Errorf("mandoc -T lint: %v\n%s", err, out)
+		}
+	}
+	if _, err := exec.LookPath("man"); err != nil {
+		t.Skip("man not installed")
+	}
+	out := renderMan(t, "-l", "gofetchmail.1")
+	for _, want := range []string{"SYNOPSIS", "EXIT STATUS", "sshtunnel", "--maildir"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered page lacks %q", want)
 		}
 	}
 }
 
-// The man page renders without groff warnings.
-func TestManPage(t *testing.T) {
-	man, err := exec.LookPath("man")
-	if err != nil {
-		t.Skip("man not installed")
-	}
-	cmd := exec.Command(man, "--warnings", "-l", "gofetchmail.1")
+// renderMan runs man with args, 80 columns wide, and returns the page; any
+// warning from man or groff fails the test.
+func renderMan(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("man", append([]string{"--warnings"}, args...)...)
 	cmd.Env = append(os.Environ(), "MANWIDTH=80", "LC_ALL=C.UTF-8", "MANPAGER=cat", "PAGER=cat")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("man: %v\n%s", err, stderr.String())
+		t.Fatalf("man %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	if stderr.Len() > 0 {
-		t.Errorf("groff warnings:\n%s", stderr.String())
+		t.Errorf("man %s: warnings:\n%s", strings.Join(args, " "), stderr.String())
 	}
-	for _, want := range []string{"SYNOPSIS", "EXIT STATUS", "sshtunnel", "--maildir"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("rendered page lacks %q", want)
-		}
-	}
+	return string(out)
 }

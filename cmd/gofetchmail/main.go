@@ -24,6 +24,11 @@ var version = "0.1.0-dev"
 // (docs/performance.md).
 const gcPercent = 50
 
+// buildCommit is the source commit, set with -ldflags "-X main.buildCommit=..."
+// (the Makefile does); when empty, --version takes the commit Go stamped
+// into the binary, if any.
+var buildCommit string
+
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)

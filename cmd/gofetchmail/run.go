@@ -355,13 +355,16 @@ func promptPassword(prompt string) (string, error) {
 }
 
 func printVersion(w io.Writer) {
-	commit := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	commit := buildCommit
+	if bi, ok := debug.ReadBuildInfo(); ok && commit == "" {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" {
 				commit = s.Value
 			}
 		}
+	}
+	if commit == "" {
+		commit = "unknown"
 	}
 	fmt.Fprintf(w, "This is gofetchmail release %s (%s, commit %s), a fetchmail-compatible retriever with in-process SSH.\n", version, runtime.Version(), commit)
 }
