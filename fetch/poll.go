@@ -86,6 +86,7 @@ type session struct {
 	caps     pop3.Capabilities
 	buf      []byte
 	br       *bufio.Reader // reused across messages, peeks at the header
+	sub      *subsession   // carried across the sessions of one poll (expunge N)
 }
 
 type pendingMsg struct {
@@ -95,9 +96,7 @@ type pendingMsg struct {
 }
 
 func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options) Result {
-	s := &session{job: j, opts: opts, uids: uids, label: j.Label()}
-	s.key = AccountKey(j.User.Remotename, queryName(j.Server))
-	err := s.run(ctx, d)
+	s, err := runSessions(ctx, d, j, uids, opts)
 	if err != nil {
 		st := StatusOf(err)
 		var fe *Error
@@ -268,6 +267,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		}
 		fresh = append(fresh, m)
 	}
+	fresh = s.sub.admit(fresh) // expunge N: not what an earlier session left
 	s.res.Waiting = len(fresh)
 	if len(old) > 0 {
 		log.Info(fmt.Sprintf("%d messages (%d seen) for %s at %s (%d octets).", count, len(old), u.Remotename, s.job.Server.Pollname, total))
@@ -288,7 +288,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		}
 	}
 	// Oversized messages stay on the server (limitflush deletes them);
-	// fetchlimit caps the rest.
+	// fetchlimit and expunge N cap the rest.
 	var want []message
 	oversized := 0
 	for _, m := range fresh {
@@ -308,11 +308,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		}
 		want = append(want, m)
 	}
-	if u.Fetchlimit > 0 && len(want) > u.Fetchlimit {
-		log.Info(fmt.Sprintf("fetchlimit %d reached; %d messages left on the server", u.Fetchlimit, len(want)-u.Fetchlimit))
-		want = want[:u.Fetchlimit]
-		s.res.Status = StatusMaxFetch
-	}
+	want = s.capBatch(want) // fetchlimit, expunge N
 	if len(want) == 0 {
 		return s.deleteMarked(ctx)
 	}
