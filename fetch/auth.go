@@ -161,6 +161,7 @@ func (s *session) authenticate(ctx context.Context, caps pop3.Capabilities) erro
 		}
 		tries = append(tries, cleartextMethods(caps)...)
 	}
+	debugf(s.opts, "login methods to try, in order: %s (the server offers SASL %v)", strings.Join(tries, ", "), caps["SASL"])
 	pw, err := s.password()
 	if err != nil {
 		return err

@@ -158,6 +158,7 @@ func (s *session) run(ctx context.Context, d *dialer) error {
 			return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("TLS handshake with %s: %w", cfg.ServerName, err)}
 		}
 		conn = tc
+		s.debugTLS(tc.ConnectionState())
 	}
 	popts := &pop3.Options{Timeout: s.timeout()}
 	if s.opts.Verbose > 0 {
@@ -268,6 +269,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		fresh = append(fresh, m)
 	}
 	fresh = s.sub.admit(fresh) // expunge N: not what an earlier session left
+	s.debugUIDs(msgs, old)
 	s.res.Waiting = len(fresh)
 	if len(old) > 0 {
 		log.Info(fmt.Sprintf("%d messages (%d seen) for %s at %s (%d octets).", count, len(old), u.Remotename, s.job.Server.Pollname, total))
@@ -459,6 +461,7 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 	if multidrop {
 		env.To = multidropRecipients(s.job, fields)
 	}
+	s.debugDelivery(m, env)
 	tx, err := s.dlv.Begin(ctx, env)
 	if err != nil {
 		return &deliveryError{err}
@@ -588,6 +591,7 @@ func (s *session) recordUIDs() error {
 	if err := s.uids.Save(); err != nil {
 		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
 	}
+	s.debugRecorded(len(s.pending))
 	return nil
 }
 
@@ -663,6 +667,7 @@ func (s *session) finish(ctx context.Context) error {
 	if err := s.uids.Save(); err != nil {
 		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
 	}
+	s.debugQuit()
 	if s.res.Deleted > 0 {
 		s.opts.logger().Info(fmt.Sprintf("%d messages deleted on %s", s.res.Deleted, s.job.Server.Pollname))
 	}
