@@ -18,7 +18,7 @@ import (
 type subsession struct {
 	limit   int             // messages one session may retrieve: expunge N, or 0
 	fetched int             // messages retrieved by this poll's earlier sessions
-	skip    map[string]bool // UIDs earlier sessions left on the server
+	skip    map[string]bool // UIDs earlier sessions saw: never retrieved again in this poll
 
 	// Filled by the current session.
 	admitted []string // UIDs of its new messages
@@ -44,6 +44,7 @@ func runSessions(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Op
 		sub.limit = 0
 	}
 	var total Result
+	maxSessions := 1
 	for n := 1; ; n++ {
 		s := &session{job: j, opts: opts, uids: uids, label: j.Label(), sub: sub}
 		s.key = AccountKey(j.User.Remotename, queryName(j.Server))
@@ -52,12 +53,18 @@ func runSessions(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Op
 		deleted := s.res.Deleted // applied by this session's QUIT
 		total = addResult(total, s.res, n == 1)
 		s.res = total
+		if n == 1 && sub.limit > 0 {
+			// Each session takes N of the messages the first one found
+			// waiting; more sessions than that mean a server that does not
+			// delete (mail that arrives meanwhile waits for the next poll).
+			maxSessions = (total.Waiting+sub.limit-1)/sub.limit + 1
+		}
 		// Another session only after progress: without deletions the
 		// next one would list the same messages again.
-		if err != nil || !sub.capped || s.res.Status == StatusMaxFetch || deleted == 0 {
+		if err != nil || !sub.capped || s.res.Status == StatusMaxFetch || deleted == 0 || n >= maxSessions {
 			return s, err
 		}
-		sub.remember(s.deleted)
+		sub.remember()
 		opts.logger().Info(fmt.Sprintf("expunge %d: QUIT made %d deletions final on %s; starting session %d", sub.limit, deleted, j.Server.Pollname, n+1), "poll", s.label)
 	}
 }
@@ -74,13 +81,13 @@ func addResult(total, r Result, first bool) Result {
 	if total.Status != StatusMaxFetch {
 		total.Status = r.Status
 	}
-	total.Err = r.Err
 	return total
 }
 
-// admit drops the messages an earlier session of this poll left on the
-// server (failed or oversized: retrying them would only repeat the
-// failure) and remembers the UIDs of the others.
+// admit drops the messages an earlier session of this poll saw: left on
+// the server (failed or oversized: retrying would repeat the failure), or
+// deleted by a server whose QUIT did not delete them (retrieving them again
+// would deliver them twice). It remembers the UIDs of the others.
 func (sub *subsession) admit(fresh []message) []message {
 	if sub == nil {
 		return fresh
@@ -98,18 +105,15 @@ func (sub *subsession) admit(fresh []message) []message {
 	return out
 }
 
-// remember adds to the skip set the new messages of the session that ended
-// that it neither deleted nor deferred to the next session.
-func (sub *subsession) remember(deleted []string) {
-	gone := make(map[string]bool, len(deleted)+len(sub.deferred))
-	for _, u := range deleted {
-		gone[u] = true
-	}
+// remember adds to the skip set the new messages of the session that ended,
+// except those it deferred to the next session.
+func (sub *subsession) remember() {
+	later := make(map[string]bool, len(sub.deferred))
 	for _, u := range sub.deferred {
-		gone[u] = true
+		later[u] = true
 	}
 	for _, u := range sub.admitted {
-		if !gone[u] {
+		if !later[u] {
 			sub.skip[u] = true
 		}
 	}

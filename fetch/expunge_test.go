@@ -234,3 +234,38 @@ func pollUntilUnlocked(t *testing.T, e *testEnv) Result {
 	}
 	return res
 }
+
+// A server that answers DELE but deletes nothing cannot make a poll with
+// expunge N deliver a message twice (with UIDs) or run forever (without).
+func TestExpungeServerThatDoesNotDelete(t *testing.T) {
+	for _, uidl := range []bool{true, false} {
+		t.Run(fmt.Sprintf("UIDL %v", uidl), func(t *testing.T) {
+			cc := &commandCounter{reply: func(cmd string) (string, bool) {
+				switch {
+				case strings.HasPrefix(cmd, "DELE "):
+					return "+OK pretending", true
+				case cmd == "UIDL" && !uidl:
+					return "-ERR no UIDL here", true
+				}
+				return "", false
+			}}
+			e := newTestEnv(t, testMessages(7), &pop3test.ServerOptions{Hook: cc.hook})
+			e.job.User.Expunge = 2
+			res := e.poll(t)
+			if res.Err != nil {
+				t.Fatalf("result %+v\n%s", res, e.log)
+			}
+			if q := cc.count("QUIT"); q > 5 {
+				t.Errorf("%d sessions, want at most 5 (4 for 7 messages by 2, plus one)", q)
+			}
+			if uidl {
+				if got := strings.Join(e.subjects(t), " "); got != numbers(1, 7) {
+					t.Errorf("delivered %q, want each of 1..7 once", got)
+				}
+			}
+			if n := len(e.mbox.Messages()); n != 7 {
+				t.Errorf("%d on the server, want all 7 (it deletes nothing)", n)
+			}
+		})
+	}
+}
