@@ -20,7 +20,7 @@ import (
 
 // password returns the secret of the user entry, from the first source
 // set: password, passwordfile (first line, re-read every poll), passwordfd
-// (first line, read once per run), then the terminal prompt.
+// (first line, read once per run), ~/.netrc, then the terminal prompt.
 func (s *session) password() (string, error) {
 	u := s.job.User
 	if u.Password != nil {
@@ -38,6 +38,9 @@ func (s *session) password() (string, error) {
 		if err != nil {
 			return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: err}
 		}
+		return pw, nil
+	}
+	if pw, ok := s.netrcPassword(); ok {
 		return pw, nil
 	}
 	if s.opts.Password != nil {
@@ -161,6 +164,7 @@ func (s *session) authenticate(ctx context.Context, caps pop3.Capabilities) erro
 		}
 		tries = append(tries, cleartextMethods(caps)...)
 	}
+	debugf(s.opts, "login methods to try, in order: %s (the server offers SASL %v)", strings.Join(tries, ", "), caps["SASL"])
 	pw, err := s.password()
 	if err != nil {
 		return err

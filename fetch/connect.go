@@ -221,6 +221,7 @@ func (d *dialer) dial(ctx context.Context, r *route, s *rcparse.Server, timeout 
 			}
 			d.clients[key] = c
 		}
+		debugSSH(d.opts, c, ok)
 		var (
 			conn net.Conn
 			err  error
@@ -236,6 +237,7 @@ func (d *dialer) dial(ctx context.Context, r *route, s *rcparse.Server, timeout 
 			delete(d.clients, key)
 			return nil, fmt.Errorf("ssh channel to %s:%d via %s: %w", r.host, r.port, c.RemoteAddr(), err)
 		}
+		debugChannel(d.opts, r)
 		return conn, nil
 	case "plugin":
 		return transport.DialCommand(ctx, pluginCommand(*s.Plugin, r.host, r.port))

@@ -21,6 +21,10 @@ type Options struct {
 	// Password prompts on a terminal (POP3 or SSH); nil means no prompting.
 	Password func(prompt string) (string, error)
 
+	// NetrcFile is the .netrc file that gives the passwords the rc file
+	// does not (fetchmail's ~/.netrc); "" means none.
+	NetrcFile string
+
 	// NewDeliverer, if set, replaces the choice of delivery target (tests).
 	NewDeliverer func(target string) (deliver.Deliverer, error)
 

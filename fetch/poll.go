@@ -86,6 +86,7 @@ type session struct {
 	caps     pop3.Capabilities
 	buf      []byte
 	br       *bufio.Reader // reused across messages, peeks at the header
+	sub      *subsession   // carried across the sessions of one poll (expunge N)
 }
 
 type pendingMsg struct {
@@ -95,9 +96,7 @@ type pendingMsg struct {
 }
 
 func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options) Result {
-	s := &session{job: j, opts: opts, uids: uids, label: j.Label()}
-	s.key = AccountKey(j.User.Remotename, queryName(j.Server))
-	err := s.run(ctx, d)
+	s, err := runSessions(ctx, d, j, uids, opts)
 	if err != nil {
 		st := StatusOf(err)
 		var fe *Error
@@ -159,6 +158,7 @@ func (s *session) run(ctx context.Context, d *dialer) error {
 			return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("TLS handshake with %s: %w", cfg.ServerName, err)}
 		}
 		conn = tc
+		s.debugTLS(tc.ConnectionState())
 	}
 	popts := &pop3.Options{Timeout: s.timeout()}
 	if s.opts.Verbose > 0 {
@@ -269,9 +269,11 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		}
 		fresh = append(fresh, m)
 	}
+	fresh = s.sub.admit(fresh) // expunge N: not what an earlier session left
 	if err := s.sizeMessages(ctx, fresh, count); err != nil {
 		return err
 	}
+	s.debugUIDs(msgs, old, fresh)
 	s.res.Waiting = len(fresh)
 	if len(old) > 0 {
 		log.Info(fmt.Sprintf("%d messages (%d seen) for %s at %s (%d octets).", count, len(old), u.Remotename, s.job.Server.Pollname, total))
@@ -292,7 +294,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		}
 	}
 	// Oversized messages stay on the server (limitflush deletes them);
-	// fetchlimit caps the rest.
+	// fetchlimit and expunge N cap the rest.
 	var want []message
 	oversized := 0
 	for _, m := range fresh {
@@ -312,11 +314,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		}
 		want = append(want, m)
 	}
-	if u.Fetchlimit > 0 && len(want) > u.Fetchlimit {
-		log.Info(fmt.Sprintf("fetchlimit %d reached; %d messages left on the server", u.Fetchlimit, len(want)-u.Fetchlimit))
-		want = want[:u.Fetchlimit]
-		s.res.Status = StatusMaxFetch
-	}
+	want = s.capBatch(want) // fetchlimit, expunge N
 	if len(want) == 0 {
 		return s.deleteMarked(ctx)
 	}
@@ -467,6 +465,7 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 	if multidrop {
 		env.To = multidropRecipients(s.job, fields)
 	}
+	s.debugDelivery(m, env)
 	tx, err := s.dlv.Begin(ctx, env)
 	if err != nil {
 		return &deliveryError{err}
@@ -596,6 +595,7 @@ func (s *session) recordUIDs() error {
 	if err := s.uids.Save(); err != nil {
 		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
 	}
+	s.debugRecorded(len(s.pending))
 	return nil
 }
 
@@ -671,6 +671,7 @@ func (s *session) finish(ctx context.Context) error {
 	if err := s.uids.Save(); err != nil {
 		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
 	}
+	s.debugQuit()
 	if s.res.Deleted > 0 {
 		s.opts.logger().Info(fmt.Sprintf("%d messages deleted on %s", s.res.Deleted, s.job.Server.Pollname))
 	}

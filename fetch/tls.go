@@ -224,6 +224,7 @@ func (s *session) startTLS(ctx context.Context, caps pop3.Capabilities) error {
 	}
 	s.client.SetConn(tc)
 	s.opts.logger().Debug("STLS: TLS established", "poll", s.label, "version", tls.VersionName(tc.ConnectionState().Version))
+	s.debugTLS(tc.ConnectionState())
 	return nil
 }
 

@@ -303,3 +303,32 @@ func TestMboxFlagReplacesRCMaildir(t *testing.T) {
 		t.Error("the rc file's maildir was used despite --mbox")
 	}
 }
+
+// -v -v adds fetchmail's extra diagnostics (here: the SSH connection and
+// channel, the UID decisions, the delivery) to -v's protocol trace, and
+// never shows the POP3 password.
+func TestVerboseTwiceEndToEnd(t *testing.T) {
+	extra := []string{"SSH: new connection to 127.0.0.1:", "SSH: direct-tcpip channel opened to ", "1 is unseen (UID ",
+		"about to deliver message 1 ", "login methods to try, in order: ", "deliveries made durable (fsync)"}
+	for _, args := range [][]string{{"-v"}, {"-v", "-v"}, {"-vv"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			rig := newRig(t)
+			code, out := runCmd(t, append([]string{"-f", rig.rc, "--maildir", rig.maildir}, args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d, want 0", code)
+			}
+			if !strings.Contains(out, "POP3> STAT") {
+				t.Errorf("no protocol trace")
+			}
+			twice := len(args) == 2 || args[0] == "-vv"
+			for _, x := range extra {
+				if has := strings.Contains(out, x); has != twice {
+					t.Errorf("%v: %q present = %v", args, x, has)
+				}
+			}
+			if strings.Contains(out, "foobar") {
+				t.Error("the password appears in the output")
+			}
+		})
+	}
+}

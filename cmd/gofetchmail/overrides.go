@@ -82,6 +82,9 @@ func applyOverrides(cfg *rcparse.Config, f *flags) error {
 		if g("timeout") && f.timeout > 0 {
 			s.Timeout = f.timeout
 		}
+		if g("timeout") && f.timeout == 0 {
+			s.Timeout = 300 // -t 0 means the default, also over an rc timeout
+		}
 		if g("envelope") {
 			s.Envelope = str(f.envelope)
 		}
@@ -206,6 +209,9 @@ func applyUser(u *rcparse.User, f *flags, antispam []int, abs func(string) strin
 		if g(name) {
 			*x.p = x.v
 		}
+	}
+	if g("expunge") {
+		u.ExpungeSet = true // an explicit -e 0 (IMAP: expunge only at the end)
 	}
 	// --maildir and --mbox replace whatever target the rc file names.
 	if g("maildir") {

@@ -16,12 +16,16 @@ func needsPassword(j fetch.Job) bool {
 }
 
 // askPasswords does what fetchmail does before its first poll (and before
-// detaching): it asks on the terminal for every missing password, or, with
-// no terminal to ask on, fails with "can't find a password" (status 3)
-// instead of starting polls that cannot log in.
-func askPasswords(jobs []fetch.Job, prompt func(string) (string, error)) error {
+// detaching): it asks on the terminal for every password that neither the
+// rc file nor ~/.netrc gives, or, with no terminal to ask on, fails with
+// "can't find a password" (status 3) instead of starting polls that cannot
+// log in. The engine reads the ~/.netrc passwords itself at each poll.
+func askPasswords(jobs []fetch.Job, netrc *fetch.Netrc, prompt func(string) (string, error)) error {
 	for _, j := range jobs {
 		if !needsPassword(j) {
+			continue
+		}
+		if _, ok := netrc.Password(j); ok {
 			continue
 		}
 		who := j.User.Remotename + "@" + j.Server.Pollname

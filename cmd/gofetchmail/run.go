@@ -95,8 +95,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		prompt = promptPassword
 	}
+	netrcFile := filepath.Join(home, ".netrc")
+	netrc, _ := fetch.LoadNetrc(netrcFile) // an unreadable one: the poll says why
 	if jobs, err := selectJobs(cfg, f.fs.Args()); err == nil {
-		if err := askPasswords(jobs, prompt); err != nil {
+		if err := askPasswords(jobs, netrc, prompt); err != nil {
 			fmt.Fprintf(stderr, "gofetchmail: %v\n", errors.Unwrap(err))
 			return int(fetch.StatusOf(err))
 		}
@@ -142,6 +144,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Version:      version,
 	}
 	opts.Password = prompt
+	opts.NetrcFile = netrcFile
 	if status != nil {
 		opts.Progress = status.update
 	}
