@@ -154,6 +154,8 @@ func dialSSH(ctx context.Context, t SSHTarget, opts SSHOptions, depth int) (*SSH
 		conn, err = d.DialContext(dctx, "tcp", addr)
 		if err != nil {
 			err = fmt.Errorf("ssh: connect to %s: %w", addr, err)
+		} else {
+			conn = withQuickAck(conn)
 		}
 	}
 	if err != nil {
