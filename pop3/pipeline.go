@@ -77,7 +77,11 @@ func (p *RetrPipeline) Next() (int, *MessageReader, error) {
 			unwatch()
 		}
 	}()
-	if p.sent-p.recv < p.window && p.sent < len(p.nums) {
+	// Top the window up only when half of it has drained: commands go
+	// out in batches of at least window/2 instead of one per message,
+	// which over an SSH channel is one packet (and one wake-up of sshd
+	// and of the server) per batch instead of per message.
+	if p.sent < len(p.nums) && (p.sent == p.recv || p.sent-p.recv <= p.window/2) {
 		var lines []string
 		for p.sent+len(lines) < len(p.nums) && p.sent+len(lines)-p.recv < p.window {
 			lines = append(lines, "RETR "+strconv.Itoa(p.nums[p.sent+len(lines)]))
