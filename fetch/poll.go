@@ -86,6 +86,7 @@ type session struct {
 	caps     pop3.Capabilities
 	buf      []byte
 	br       *bufio.Reader // reused across messages, peeks at the header
+	last     bounceInfo    // of the message being delivered (notify.go)
 }
 
 type pendingMsg struct {
@@ -289,7 +290,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	}
 	// Oversized messages stay on the server (limitflush deletes them);
 	// fetchlimit caps the rest.
-	var want []message
+	var want, big []message
 	oversized := 0
 	for _, m := range fresh {
 		if u.Limit > 0 && m.size > int64(u.Limit) {
@@ -299,15 +300,18 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 				if m.uid != "" {
 					s.deleted = append(s.deleted, m.uid)
 				}
+				big = append(big, m)
 				continue
 			}
 			log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized)", s.label, m.num, m.size))
 			s.res.Skipped++
 			oversized++
+			big = append(big, m)
 			continue
 		}
 		want = append(want, m)
 	}
+	s.warnOversized(ctx, big)
 	if u.Fetchlimit > 0 && len(want) > u.Fetchlimit {
 		log.Info(fmt.Sprintf("fetchlimit %d reached; %d messages left on the server", u.Fetchlimit, len(want)-u.Fetchlimit))
 		want = want[:u.Fetchlimit]
@@ -382,6 +386,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 					if uid := byNum[num].uid; uid != "" {
 						s.deleted = append(s.deleted, uid)
 					}
+					s.bounce(ctx, s.last, de.err)
 					continue
 				}
 				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, num, de.err))
@@ -463,6 +468,7 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 	if multidrop {
 		env.To = multidropRecipients(s.job, fields)
 	}
+	s.last = s.bounceInfoOf(env)
 	tx, err := s.dlv.Begin(ctx, env)
 	if err != nil {
 		return &deliveryError{err}
