@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -295,4 +297,85 @@ func TestSMTPPermanentRefusalKeepsMailUnderSoftbounce(t *testing.T) {
 	}
 	serverHolds(t, 2)
 	mtaDelivered(t, 0)
+}
+
+// fillMessages replaces the server's mailbox with msgs.
+func fillMessages(t *testing.T, msgs []rigmail.Message) {
+	t.Helper()
+	u, err := user.Lookup(rig["RIG_USER"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := rigmail.Fill(rig["RIG_MAILDIR"], rig["RIG_ORIGINALS"], msgs, uid, gid); err != nil {
+		t.Fatalf("filling the server mailbox (the tests must run as root): %v", err)
+	}
+}
+
+// TestSMTPBounceThroughPostfix: under set no softbounce a message postfix
+// refuses (550 at RCPT) is deleted from the server and a bounce from the
+// null sender goes, through postfix, to the message's sender (an address
+// postfix delivers here), naming the refused recipient and postfix's reply.
+func TestSMTPBounceThroughPostfix(t *testing.T) {
+	port := mta(t)
+	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+	fillMessages(t, []rigmail.Message{{Name: "0001.eml", Data: []byte(
+		"Return-Path: <author@rig.example>\nFrom: Author <author@rig.example>\nTo: reject@rig.example\n" +
+			"Subject: to be refused\nMessage-ID: <bounce-1@gofetchmail.test>\n\nbody\n")}})
+	rc := fmt.Sprintf(`set no softbounce
+poll 127.0.0.1 with protocol pop3 and port %s
+  user msingh there is reject here password foobar sslproto ''
+  smtphost 127.0.0.1/%s smtpaddress rig.example
+`, rig["RIG_POP3_PORT"], port)
+	r := h.runArgs(t, "-f", h.rc(t, rc))
+	if !strings.Contains(r.stdout+r.stderr, "bounced to author@rig.example") {
+		t.Errorf("want the bounce logged:\n%v", r)
+	}
+	serverHolds(t, 0)
+	msgs := mtaDelivered(t, 1)
+	b := msgs[0]
+	if b.deliveredTo != "author@rig.example" || b.returnPath != "<>" {
+		t.Errorf("bounce envelope: MAIL FROM %s RCPT TO <%s>, want <> and author@rig.example", b.returnPath, b.deliveredTo)
+	}
+	for _, want := range []string{
+		"Content-Type: multipart/report; report-type=delivery-status;",
+		"Final-Recipient: rfc822; reject@rig.example\n",
+		"Status: 5.1.1\n",
+		"Diagnostic-Code: smtp; 550 5.1.1 <reject@rig.example>: Recipient address rejected",
+		"Message-ID: <bounce-1@gofetchmail.test>\n",
+	} {
+		if !bytes.Contains(b.rest, []byte(want)) {
+			t.Errorf("the bounce lacks %q:\n%s", want, b.rest)
+		}
+	}
+}
+
+// TestSMTPOversizedWarningThroughPostfix: a limit leaves the large
+// messages on the server, and the local user gets fetchmail's warning
+// through postfix (RCPT TO the local user at smtpaddress).
+func TestSMTPOversizedWarningThroughPostfix(t *testing.T) {
+	port := mta(t)
+	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+	fill(t, 3) // 2048-octet messages and larger
+	rc := fmt.Sprintf(`poll 127.0.0.1 with protocol pop3 and port %s
+  user msingh there is msingh here password foobar sslproto ''
+  smtphost 127.0.0.1/%s smtpaddress rig.example limit 1000
+`, rig["RIG_POP3_PORT"], port)
+	h.runArgs(t, "-f", h.rc(t, rc))
+	serverHolds(t, 3)
+	msgs := mtaDelivered(t, 1)
+	w := msgs[0]
+	if w.deliveredTo != "msingh@rig.example" {
+		t.Errorf("warning sent to <%s>, want msingh@rig.example", w.deliveredTo)
+	}
+	for _, want := range []string{
+		"Subject: Fetchmail oversized-messages warning\n",
+		"The following oversized messages remain on server 127.0.0.1 account msingh:\n",
+		"skipped by fetchmail.\n",
+	} {
+		if !bytes.Contains(w.rest, []byte(want)) {
+			t.Errorf("the warning lacks %q:\n%s", want, w.rest)
+		}
+	}
 }
