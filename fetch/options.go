@@ -21,6 +21,10 @@ type Options struct {
 	// Password prompts on a terminal (POP3 or SSH); nil means no prompting.
 	Password func(prompt string) (string, error)
 
+	// Resolver answers the multidrop dns checks; nil means
+	// net.DefaultResolver.
+	Resolver Resolver
+
 	// NewDeliverer, if set, replaces the choice of delivery target (tests).
 	NewDeliverer func(target string) (deliver.Deliverer, error)
 

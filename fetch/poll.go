@@ -85,8 +85,9 @@ type session struct {
 	toDelete []int        // message numbers to DELE before QUIT
 	caps     pop3.Capabilities
 	buf      []byte
-	br       *bufio.Reader // reused across messages, peeks at the header
-	last     bounceInfo    // of the message being delivered (notify.go)
+	br       *bufio.Reader     // reused across messages, peeks at the header
+	last     bounceInfo        // of the message being delivered (notify.go)
+	alias    *hostAliasChecker // multidrop dns (multidrop_dns.go)
 }
 
 type pendingMsg struct {
@@ -466,7 +467,11 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 	env := deliver.Envelope{From: senderOf(fields), To: s.localRecipients(), Remote: s.label}
 	multidrop := isMultidrop(u)
 	if multidrop {
-		env.To = multidropRecipients(s.job, fields)
+		to, err := s.multidropTo(ctx, fields)
+		if err != nil {
+			return &deliveryError{err}
+		}
+		env.To = to
 	}
 	s.last = s.bounceInfoOf(env)
 	tx, err := s.dlv.Begin(ctx, env)
