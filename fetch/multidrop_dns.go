@@ -25,8 +25,8 @@ type Resolver interface {
 // that none of those (nor localdomains) matches is looked up, and it is
 // the server's when
 //
-//   - its canonical name (CNAME chain) is the server's canonical name, or
 //   - it has an address the server has, or
+//   - its canonical name (CNAME chain) is the server's canonical name, or
 //   - one of its MX hosts is the server (by canonical name or address).
 //
 // A name found to be the server's is remembered for the life of the
@@ -116,18 +116,19 @@ func (c *hostAliasChecker) lookup(ctx context.Context, d string) (bool, error) {
 	if ip := strings.Trim(d, "[]"); net.ParseIP(ip) != nil {
 		return slices.Contains(c.addrs, ip), nil
 	}
-	cname, err := c.res.LookupCNAME(ctx, d)
-	if err := c.failure(d, err); err != nil {
-		return false, err
-	}
-	if err == nil && normName(cname) == c.canonical {
-		return true, nil
-	}
+	// Addresses first: /etc/hosts answers for names such as localhost.
 	addrs, err := c.res.LookupHost(ctx, d)
 	if err := c.failure(d, err); err != nil {
 		return false, err
 	}
 	if err == nil && overlaps(addrs, c.addrs) {
+		return true, nil
+	}
+	cname, err := c.res.LookupCNAME(ctx, d)
+	if err := c.failure(d, err); err != nil {
+		return false, err
+	}
+	if err == nil && normName(cname) == c.canonical {
 		return true, nil
 	}
 	mxs, err := c.res.LookupMX(ctx, d)

@@ -379,3 +379,39 @@ func TestSMTPOversizedWarningThroughPostfix(t *testing.T) {
 		}
 	}
 }
+
+// TestSMTPMultidropThroughPostfix fetches a multidrop mailbox (local
+// names msingh and other) and forwards through postfix. The messages are
+// addressed to msingh@localhost: with dns (the default) "localhost" is
+// recognised as the server 127.0.0.1 by its address, and each message goes
+// to msingh, byte for byte; with no dns and no aka the domain is not the
+// server's, and the messages go to the postmaster.
+func TestSMTPMultidropThroughPostfix(t *testing.T) {
+	port := mta(t)
+	for _, c := range []struct {
+		dns, want string
+	}{
+		{"dns", "msingh@rig.example"},
+		{"no dns", "pm@rig.example"},
+	} {
+		t.Run(c.dns, func(t *testing.T) {
+			mta(t) // empty postfix's maildir
+			h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+			fill(t, 4)
+			rc := fmt.Sprintf(`set postmaster pm
+poll 127.0.0.1 with protocol pop3 and port %s %s
+  user msingh there is msingh other here password foobar sslproto ''
+  smtphost 127.0.0.1/%s smtpaddress rig.example
+`, rig["RIG_POP3_PORT"], c.dns, port)
+			expectExit(t, h.runArgs(t, "-f", h.rc(t, rc)), 0)
+			msgs := mtaDelivered(t, 4)
+			for _, m := range msgs {
+				if m.deliveredTo != c.want {
+					t.Errorf("%s: RCPT TO <%s>, want <%s>", m.name, m.deliveredTo, c.want)
+				}
+			}
+			mtaVerify(t, msgs, 4)
+			serverHolds(t, 0)
+		})
+	}
+}
