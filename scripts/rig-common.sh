@@ -63,10 +63,17 @@ stop_pidfile() {
 # stop_mta: stop the postfix that rig-mta started, if it runs (postfix
 # stop, then by its pid file should that fail).
 stop_mta() {
-  local etc=$RIG_DIR/postfix/etc
-  if pid_of "$RIG_DIR/postfix/spool/pid/master.pid" /usr/lib/postfix/sbin/master >/dev/null; then
-    /usr/sbin/postfix -c "$etc" stop >/dev/null 2>&1 || true
-    stop_pidfile "$RIG_DIR/postfix/spool/pid/master.pid" /usr/lib/postfix/sbin/master postfix
+  local pidfile=$RIG_DIR/postfix/spool/pid/master.pid pid i
+  pid=$(pid_of "$pidfile" /usr/lib/postfix/sbin/master) || return 0
+  /usr/sbin/postfix -c "$RIG_DIR/postfix/etc" stop >/dev/null 2>&1 || true
+  for i in $(seq 50); do
+    alive "$pid" || break
+    sleep 0.1
+  done
+  if alive "$pid"; then
+    stop_pidfile "$pidfile" /usr/lib/postfix/sbin/master postfix
+  else
+    say "stopped postfix (pid $pid)"
   fi
 }
 
