@@ -17,10 +17,11 @@ import (
 // Mail gofetchmail sends itself, as fetchmail does (see docs/delivery.md):
 //
 //   - a bounce (deliver.DSN) when the MTA refused a message permanently and
-//     the message is deleted (set no softbounce): to the message's sender
-//     with bouncemail (the default), to the postmaster with no bouncemail,
-//     never in reply to a bounce; antispam refusals only with spambounce,
-//     553 (bad sender domain) never;
+//     the message is deleted (set no softbounce), or refused some of its
+//     recipients while the others got it: to the message's sender with
+//     bouncemail (the default), to the postmaster with no bouncemail, never
+//     in reply to a bounce; antispam refusals only with spambounce, 553
+//     (bad sender domain) never;
 //   - a warning to the local user (the postmaster for a multidrop entry)
 //     listing the oversized messages a poll left on the server (limit), or
 //     deleted (limitflush), at most once per `warnings` seconds.
@@ -35,9 +36,11 @@ type bounceInfo struct {
 
 // bounceInfoOf keeps what a bounce of the current message would need: its
 // header is still unread in s.br. Under softbounce (the default) a refused
-// message stays on the server and is never bounced, so nothing is kept.
+// message stays on the server and is not bounced, so nothing is kept
+// unless the message has several recipients, some of which the MTA may
+// refuse while the others get it.
 func (s *session) bounceInfoOf(env deliver.Envelope) bounceInfo {
-	if s.job.Config == nil || s.job.Config.Softbounce {
+	if (s.job.Config == nil || s.job.Config.Softbounce) && len(env.To) < 2 {
 		return bounceInfo{}
 	}
 	head, _ := s.br.Peek(headerPeek)
@@ -55,12 +58,36 @@ func (s *session) bounce(ctx context.Context, info bounceInfo, err error) {
 	if !errors.As(err, &se) || !se.Permanent {
 		return
 	}
-	log := s.opts.logger()
 	reason, ok := bounceReason(s.job.Config, se)
 	if !ok {
-		log.Debug("no bounce for this refusal", "code", se.Code, "spam", se.Spam)
+		s.opts.logger().Debug("no bounce for this refusal", "code", se.Code, "spam", se.Spam)
 		return
 	}
+	s.sendDSN(ctx, info, reason, failedRecipients(s.job, se, info.to))
+}
+
+// bouncePartial bounces a message the MTA accepted for some recipients
+// for those it refused permanently at RCPT TO (tx is the committed
+// delivery), as fetchmail does; 553 refusals are not bounced.
+func (s *session) bouncePartial(ctx context.Context, tx deliver.Tx) {
+	pr, ok := tx.(deliver.PartialRefusal)
+	if !ok {
+		return
+	}
+	var failed []deliver.FailedRecipient
+	for _, se := range pr.Refused() {
+		if _, ok := bounceReason(s.job.Config, se); ok {
+			failed = append(failed, deliver.FailedRecipient{Address: se.Recipient, Diagnostic: diagnostic(se)})
+		}
+	}
+	if len(failed) > 0 {
+		s.sendDSN(ctx, s.last, "Some addresses were rejected by the MDA fetchmail forwards to.", failed)
+	}
+}
+
+// sendDSN builds the bounce and sends it to the sender or the postmaster.
+func (s *session) sendDSN(ctx context.Context, info bounceInfo, reason string, failed []deliver.FailedRecipient) {
+	log := s.opts.logger()
 	to := bounceRecipient(s.job.Config, info.sender)
 	if to == "" {
 		log.Info(fmt.Sprintf("no bounce sent: the sender %q is empty or a mailer daemon, or there is no postmaster", info.sender))
@@ -71,7 +98,7 @@ func (s *session) bounce(ctx context.Context, info bounceInfo, err error) {
 		Host:   host,
 		To:     to,
 		Reason: reason,
-		Failed: failedRecipients(s.job, se, info.to),
+		Failed: failed,
 		Header: info.header,
 		Date:   s.opts.now(),
 	}

@@ -323,3 +323,37 @@ func TestOversizedWarningMultidropToPostmaster(t *testing.T) {
 		t.Errorf("warning:\n%s", warning.data)
 	}
 }
+
+// TestBouncePartialRefusal: a multidrop message the MTA accepts for one
+// local user and refuses (550) for another is delivered, and bounced to
+// its sender for the refused one, even under softbounce; a 553 refusal
+// is not bounced.
+func TestBouncePartialRefusal(t *testing.T) {
+	msg := pop3test.Message{UID: "p1", Data: []byte("From: a@example.org\nTo: kilo@127.0.0.1, lima@127.0.0.1, mike@127.0.0.1\nSubject: partial\n\nhi\n")}
+	e := newTestEnv(t, []pop3test.Message{msg}, nil)
+	m := &scriptedMTA{refuse: map[string]error{
+		"kilo@127.0.0.1": noSuchUser,
+		"mike@127.0.0.1": &smtp.SMTPError{Code: 553, Message: "bad sender"},
+	}}
+	e.job.User.Maildir = nil
+	e.job.User.Smtphunt = []string{m.start(t)}
+	e.job.User.Localnames = []rcparse.LocalName{{Local: "kilo"}, {Local: "lima"}, {Local: "mike"}}
+	e.job.Server.Envelope = nil
+	if res := e.poll(t); res.Delivered != 1 || res.Deleted != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	got := m.messages()
+	if len(got) != 2 {
+		t.Fatalf("the MTA got %d messages, want the message and one bounce:\n%s", len(got), e.log)
+	}
+	if len(got[0].to) != 1 || got[0].to[0] != "lima@127.0.0.1" {
+		t.Errorf("the message went to %v, want lima only", got[0].to)
+	}
+	b := got[1]
+	if b.from != "" || len(b.to) != 1 || b.to[0] != "a@example.org" {
+		t.Errorf("bounce envelope <%s> %v", b.from, b.to)
+	}
+	if !strings.Contains(b.data, "Final-Recipient: rfc822; kilo@127.0.0.1\r\n") || strings.Contains(b.data, "Final-Recipient: rfc822; mike") || strings.Contains(b.data, "Final-Recipient: rfc822; lima") {
+		t.Errorf("the bounce should name kilo only:\n%s", b.data)
+	}
+}

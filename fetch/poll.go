@@ -535,6 +535,7 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 		tx.Abort()
 		return &deliveryError{err}
 	}
+	s.bouncePartial(ctx, tx)
 	s.res.Delivered++
 	pm := pendingMsg{num: m.num, uid: m.uid}
 	if k, ok := tx.(deliver.Keyed); ok {
