@@ -22,9 +22,10 @@ import (
 //     bouncemail (the default), to the postmaster with no bouncemail, never
 //     in reply to a bounce; antispam refusals only with spambounce, 553
 //     (bad sender domain) never;
-//   - a warning to the local user (the postmaster for a multidrop entry)
-//     listing the oversized messages a poll left on the server (limit), or
-//     deleted (limitflush), at most once per `warnings` seconds.
+//   - from a detached daemon only (Options.SizeWarnings), a warning to the
+//     local user (the postmaster for a multidrop entry) listing the
+//     oversized messages a poll left on the server (limit), or deleted
+//     (limitflush), at most once per `warnings` seconds.
 
 // bounceInfo is what a bounce needs to know of the message being
 // delivered; it is kept only when a refusal can delete the message.
@@ -225,8 +226,7 @@ func diagnostic(se *deliver.SMTPError) string {
 const defaultWarnings = 3600
 
 // lastWarned holds, per idfile account key, when an oversized-messages
-// warning was last sent by this process (a daemon warns once per interval;
-// each run of a one-shot fetch warns, as fetchmail does).
+// warning was last sent by this daemon process.
 var lastWarned sync.Map // string -> time.Time
 
 // warnOversized mails the warning about the oversized messages this poll
@@ -234,7 +234,7 @@ var lastWarned sync.Map // string -> time.Time
 // `warnings` seconds ago. A warning that cannot be sent is logged; the
 // messages stay where they are either way.
 func (s *session) warnOversized(ctx context.Context, big []message) {
-	if len(big) == 0 {
+	if len(big) == 0 || !s.opts.SizeWarnings {
 		return
 	}
 	u := s.job.User

@@ -247,6 +247,7 @@ func TestOversizedWarning(t *testing.T) {
 	e := newTestEnv(t, bigMessages(), nil)
 	e.job.User.Limit = 100
 	e.job.User.Warnings = 600
+	e.opts.SizeWarnings = true // a detached daemon
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	e.opts.Now = func() time.Time { return now }
 	res := e.poll(t)
@@ -306,6 +307,7 @@ func TestOversizedWarningMultidropToPostmaster(t *testing.T) {
 	e.job.Config.Postmaster = "pm"
 	e.job.User.Limit = 100
 	e.job.User.Limitflush = true
+	e.opts.SizeWarnings = true
 	e.poll(t)
 	var warning *mtaMsg
 	for _, msg := range m.messages() {
@@ -355,5 +357,18 @@ func TestBouncePartialRefusal(t *testing.T) {
 	}
 	if !strings.Contains(b.data, "Final-Recipient: rfc822; kilo@127.0.0.1\r\n") || strings.Contains(b.data, "Final-Recipient: rfc822; mike") || strings.Contains(b.data, "Final-Recipient: rfc822; lima") {
 		t.Errorf("the bounce should name kilo only:\n%s", b.data)
+	}
+}
+
+// TestNoOversizedWarningOutsideADaemon: a one-shot run (or a daemon that
+// did not detach) sends no warning, as fetchmail.
+func TestNoOversizedWarningOutsideADaemon(t *testing.T) {
+	e := newTestEnv(t, bigMessages(), nil)
+	e.job.User.Limit = 100
+	if res := e.poll(t); res.Delivered != 1 || res.Skipped != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	if got := e.delivered(t); len(got) != 1 || strings.Contains(got[0], "oversized-messages warning") {
+		t.Errorf("delivered %d messages, want only the small one", len(got))
 	}
 }

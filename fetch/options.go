@@ -18,6 +18,11 @@ type Options struct {
 
 	Check bool // -c: count waiting messages, fetch nothing
 
+	// SizeWarnings mails the oversized-messages warning (limit,
+	// warnings). fetchmail sends it only from a daemon that detached
+	// (set daemon / -d without --nodetach).
+	SizeWarnings bool
+
 	// Password prompts on a terminal (POP3 or SSH); nil means no prompting.
 	Password func(prompt string) (string, error)
 

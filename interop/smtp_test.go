@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -351,20 +353,40 @@ poll 127.0.0.1 with protocol pop3 and port %s
 	}
 }
 
-// TestSMTPOversizedWarningThroughPostfix: a limit leaves the large
-// messages on the server, and the local user gets fetchmail's warning
-// through postfix (RCPT TO the local user at smtpaddress).
+// TestSMTPOversizedWarningThroughPostfix: a detached daemon (-d) whose
+// limit leaves the large messages on the server mails the local user
+// fetchmail's warning through postfix (RCPT TO the local user at
+// smtpaddress). A one-shot run sends none, as fetchmail.
 func TestSMTPOversizedWarningThroughPostfix(t *testing.T) {
 	port := mta(t)
-	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
-	fill(t, 3) // 2048-octet messages and larger
-	rc := fmt.Sprintf(`poll 127.0.0.1 with protocol pop3 and port %s
+	r := newRetriever(t, "gofetchmail", binary)
+	r.rc(t, fmt.Sprintf(`poll 127.0.0.1 with protocol pop3 and port %s
   user msingh there is msingh here password foobar sslproto ''
   smtphost 127.0.0.1/%s smtpaddress rig.example limit 1000
-`, rig["RIG_POP3_PORT"], port)
-	h.runArgs(t, "-f", h.rc(t, rc))
-	serverHolds(t, 3)
+`, rig["RIG_POP3_PORT"], port), 0o600)
+	fill(t, 3) // 2048-octet messages and larger
+
+	if res := r.runRaw(t); res.code != 1 {
+		t.Errorf("one-shot run: %v, want exit 1 (nothing fetched)", res)
+	}
+	mtaDelivered(t, 0)
+
+	cmd := exec.Command(binary, "-d", "3600")
+	cmd.Dir, cmd.Env = r.dir, daemonEnv(r)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("starting the daemon: %v\n%s", err, out)
+	}
+	pidfile := filepath.Join(r.dir, "fetchmail.pid")
+	waitFor(t, "the pid file", func() bool { _, err := os.Stat(pidfile); return err == nil })
+	pid := readPid(t, pidfile)
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+
 	msgs := mtaDelivered(t, 1)
+	if res := r.runRaw(t, "--quit"); res.code != 0 {
+		t.Errorf("gofetchmail --quit: %v", res)
+	}
+	waitFor(t, "the daemon to exit", func() bool { return syscall.Kill(pid, 0) != nil })
+	serverHolds(t, 3)
 	w := msgs[0]
 	if w.deliveredTo != "msingh@rig.example" {
 		t.Errorf("warning sent to <%s>, want msingh@rig.example", w.deliveredTo)
