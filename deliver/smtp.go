@@ -303,7 +303,7 @@ func (s *SMTP) begin(env Envelope) (*smtpTx, error) {
 		to = to[:1] // every recipient is the same address
 	}
 	var accepted int
-	var refused *SMTPError
+	var refused []*SMTPError
 	for _, r := range to {
 		addr := s.rcptAddr(r)
 		err := c.Rcpt(addr, nil)
@@ -316,28 +316,31 @@ func (s *SMTP) begin(env Envelope) (*smtpTx, error) {
 		if !ok || !se.Permanent {
 			return fail(e)
 		}
-		refused = se
+		refused = append(refused, se)
 		s.opts.Logger.Warn("recipient refused", "error", se.Error())
 	}
 	if accepted == 0 {
-		return fail(refused)
+		return fail(refused[len(refused)-1])
 	}
 	w, err := c.Data()
 	if err != nil {
 		return fail(s.smtpError(host, "DATA", "", err))
 	}
-	return &smtpTx{s: s, w: w, n: accepted}, nil
+	return &smtpTx{s: s, w: w, n: accepted, refused: refused}, nil
 }
 
 // smtpTx is one message in DATA.
 type smtpTx struct {
-	s    *SMTP
-	w    *smtp.DataCommand
-	n    int // accepted recipients
-	stop func() bool
-	ctx  context.Context
-	err  error
-	done bool
+	s *SMTP
+	w *smtp.DataCommand
+	n int // accepted recipients
+	// refused are the recipients refused permanently at RCPT TO while
+	// others accepted the message.
+	refused []*SMTPError
+	stop    func() bool
+	ctx     context.Context
+	err     error
+	done    bool
 }
 
 // Write sends message bytes; bare LF becomes CRLF and leading dots are
@@ -359,6 +362,17 @@ func (tx *smtpTx) Write(p []byte) (int, error) {
 	}
 	return n, tx.err
 }
+
+// PartialRefusal is implemented by a Tx that can deliver a message while
+// the server refuses some of its recipients (SMTP).
+type PartialRefusal interface {
+	Refused() []*SMTPError
+}
+
+// Refused returns the recipients the server refused permanently at RCPT
+// TO while it accepted the message for others: they do not get it, and the
+// engine bounces it for them as fetchmail does.
+func (tx *smtpTx) Refused() []*SMTPError { return tx.refused }
 
 // Commit ends the data and reads the server's verdict: nil means the
 // server accepted the message (for LMTP: for every accepted recipient).
@@ -440,6 +454,7 @@ func (tx *smtpTx) Abort() error {
 }
 
 var (
-	_ Deliverer = (*SMTP)(nil)
-	_ Deliverer = (*BSMTP)(nil)
+	_ PartialRefusal = (*smtpTx)(nil)
+	_ Deliverer      = (*SMTP)(nil)
+	_ Deliverer      = (*BSMTP)(nil)
 )

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"context"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -111,10 +112,15 @@ func localPart(j Job, addr string) (string, bool) {
 			return "", false
 		}
 	}
+	return stripQvirtual(j, user), true
+}
+
+// stripQvirtual removes the entry's qvirtual prefix from a user part.
+func stripQvirtual(j Job, user string) string {
 	if q := j.Server.Qvirtual; q != nil && *q != "" {
 		user = strings.TrimPrefix(user, *q)
 	}
-	return user, true
+	return user
 }
 
 // mapLocal maps a remote user part to a local name through the entry's
@@ -140,8 +146,31 @@ func mapLocal(u *rcparse.User, user string) (string, bool) {
 }
 
 // multidropRecipients returns the local recipients of a message of a
-// multidrop entry from its header fields (unfolded), or the postmaster.
+// multidrop entry from its header fields (unfolded), or the postmaster,
+// recognising the server's names without asking the DNS.
 func multidropRecipients(j Job, fields []string) []string {
+	out, _ := resolveMultidrop(context.Background(), j, fields, nil)
+	return out
+}
+
+// multidropTo is multidropRecipients with the dns option: when the entry
+// has it (the default), a domain none of the server's configured names
+// matches is looked up (see multidrop_dns.go). A DNS failure is returned:
+// the message then stays on the server.
+func (s *session) multidropTo(ctx context.Context, fields []string) ([]string, error) {
+	if !s.job.Server.DNS {
+		return resolveMultidrop(ctx, s.job, fields, nil)
+	}
+	if s.alias == nil {
+		s.alias = newHostAliasChecker(s.opts.Resolver, queryName(s.job.Server), s.opts.now)
+	}
+	return resolveMultidrop(ctx, s.job, fields, s.alias.isAlias)
+}
+
+// resolveMultidrop maps a message's addresses to local recipients;
+// isAlias, when not nil, decides about domains the configured names do not
+// match.
+func resolveMultidrop(ctx context.Context, j Job, fields []string, isAlias func(context.Context, string) (bool, error)) ([]string, error) {
 	addrs := envelopeAddrs(j.Server, fields)
 	if addrs == nil {
 		for _, f := range fields {
@@ -159,6 +188,13 @@ func multidropRecipients(j Job, fields []string) []string {
 	var out []string
 	for _, a := range addrs {
 		user, ok := localPart(j, a)
+		if i := strings.LastIndexByte(a, '@'); !ok && isAlias != nil && i > 0 {
+			alias, err := isAlias(ctx, a[i+1:])
+			if err != nil {
+				return nil, err
+			}
+			user, ok = stripQvirtual(j, a[:i]), alias
+		}
 		if !ok {
 			continue
 		}
@@ -170,5 +206,5 @@ func multidropRecipients(j Job, fields []string) []string {
 	if len(out) == 0 && j.Config != nil && j.Config.Postmaster != "" {
 		out = []string{j.Config.Postmaster}
 	}
-	return out
+	return out, nil
 }

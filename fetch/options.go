@@ -18,12 +18,20 @@ type Options struct {
 
 	Check bool // -c: count waiting messages, fetch nothing
 
+	// SizeWarnings mails the oversized-messages warning (limit,
+	// warnings). fetchmail sends it only from a daemon that detached
+	// (set daemon / -d without --nodetach).
+	SizeWarnings bool
+
 	// Password prompts on a terminal (POP3 or SSH); nil means no prompting.
 	Password func(prompt string) (string, error)
 
 	// NetrcFile is the .netrc file that gives the passwords the rc file
 	// does not (fetchmail's ~/.netrc); "" means none.
 	NetrcFile string
+	// Resolver answers the multidrop dns checks; nil means
+	// net.DefaultResolver.
+	Resolver Resolver
 
 	// NewDeliverer, if set, replaces the choice of delivery target (tests).
 	NewDeliverer func(target string) (deliver.Deliverer, error)

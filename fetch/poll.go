@@ -85,8 +85,10 @@ type session struct {
 	toDelete []int        // message numbers to DELE before QUIT
 	caps     pop3.Capabilities
 	buf      []byte
-	br       *bufio.Reader // reused across messages, peeks at the header
-	sub      *subsession   // carried across the sessions of one poll (expunge N)
+	br       *bufio.Reader     // reused across messages, peeks at the header
+	sub      *subsession       // carried across the sessions of one poll (expunge N)
+	last     bounceInfo        // of the message being delivered (notify.go)
+	alias    *hostAliasChecker // multidrop dns (multidrop_dns.go)
 }
 
 type pendingMsg struct {
@@ -295,7 +297,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	}
 	// Oversized messages stay on the server (limitflush deletes them);
 	// fetchlimit and expunge N cap the rest.
-	var want []message
+	var want, big []message
 	oversized := 0
 	for _, m := range fresh {
 		if u.Limit > 0 && m.size > int64(u.Limit) {
@@ -305,15 +307,18 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 				if m.uid != "" {
 					s.deleted = append(s.deleted, m.uid)
 				}
+				big = append(big, m)
 				continue
 			}
 			log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized)", s.label, m.num, m.size))
 			s.res.Skipped++
 			oversized++
+			big = append(big, m)
 			continue
 		}
 		want = append(want, m)
 	}
+	s.warnOversized(ctx, big)
 	want = s.capBatch(want) // fetchlimit, expunge N
 	if len(want) == 0 {
 		return s.deleteMarked(ctx)
@@ -384,6 +389,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 					if uid := byNum[num].uid; uid != "" {
 						s.deleted = append(s.deleted, uid)
 					}
+					s.bounce(ctx, s.last, de.err)
 					continue
 				}
 				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, num, de.err))
@@ -463,9 +469,14 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 	env := deliver.Envelope{From: senderOf(fields), To: s.localRecipients(), Remote: s.label}
 	multidrop := isMultidrop(u)
 	if multidrop {
-		env.To = multidropRecipients(s.job, fields)
+		to, err := s.multidropTo(ctx, fields)
+		if err != nil {
+			return &deliveryError{err}
+		}
+		env.To = to
 	}
 	s.debugDelivery(m, env)
+	s.last = s.bounceInfoOf(env)
 	tx, err := s.dlv.Begin(ctx, env)
 	if err != nil {
 		return &deliveryError{err}
@@ -527,6 +538,7 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 		tx.Abort()
 		return &deliveryError{err}
 	}
+	s.bouncePartial(ctx, tx)
 	s.res.Delivered++
 	pm := pendingMsg{num: m.num, uid: m.uid}
 	if k, ok := tx.(deliver.Keyed); ok {

@@ -72,6 +72,7 @@ func newTestEnv(t *testing.T, msgs []pop3test.Message, sopts *pop3test.ServerOpt
 		Verbose:  1,
 		Version:  "test",
 		Hostname: "desk.example.net",
+		Resolver: fakeResolver{}, // multidrop dns: no real DNS in unit tests
 	}
 	return e
 }

@@ -8,6 +8,7 @@ RIG_POP3_PORT=${RIG_POP3_PORT:-21110}
 RIG_POP3S_PORT=${RIG_POP3S_PORT:-21995}
 RIG_IMAP_PORT=${RIG_IMAP_PORT:-21143}
 RIG_SSH_PORT=${RIG_SSH_PORT:-22222}
+RIG_MTA_PORT=${RIG_MTA_PORT:-21025} # postfix, with RIG_MTA=1 (scripts/rig-mta)
 RIG_USER=msingh
 RIG_PASSWORD=foobar
 
@@ -57,6 +58,23 @@ stop_pidfile() {
     say "stopped $3 (pid $pid)"
   fi
   rm -f "$1"
+}
+
+# stop_mta: stop the postfix that rig-mta started, if it runs (postfix
+# stop, then by its pid file should that fail).
+stop_mta() {
+  local pidfile=$RIG_DIR/postfix/spool/pid/master.pid pid i
+  pid=$(pid_of "$pidfile" /usr/lib/postfix/sbin/master) || return 0
+  /usr/sbin/postfix -c "$RIG_DIR/postfix/etc" stop >/dev/null 2>&1 || true
+  for i in $(seq 50); do
+    alive "$pid" || break
+    sleep 0.1
+  done
+  if alive "$pid"; then
+    stop_pidfile "$pidfile" /usr/lib/postfix/sbin/master postfix
+  else
+    say "stopped postfix (pid $pid)"
+  fi
 }
 
 # port_open PORT: true if something accepts TCP connections on RIG_HOST:PORT.

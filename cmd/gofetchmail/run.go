@@ -142,6 +142,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		NoBuiltinSSH: f.noBuiltinSSH,
 		Check:        f.check,
 		Version:      version,
+		SizeWarnings: daemon > 0 && !f.nodetach, // as fetchmail
 	}
 	opts.Password = prompt
 	opts.NetrcFile = netrcFile
