@@ -10,9 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -368,12 +366,7 @@ func settledFill(t *testing.T, n int) {
 // file names never used before.
 func addMail(t *testing.T, n int) {
 	t.Helper()
-	u, err := user.Lookup(rig["RIG_USER"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	uid, gid := rigUser(t)
 	md := rig["RIG_MAILDIR"]
 	for i, m := range rigmail.Generate(n, 2048) {
 		name := fmt.Sprintf("%d.G%d.addmail", time.Now().UnixNano(), i)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -255,12 +254,7 @@ func TestMaildirReadByDovecot(t *testing.T) {
 	expectExit(t, r, 0)
 	serverHolds(t, 0)
 	// gofetchmail ran as root; dovecot serves the folder as the mail user.
-	u, err := user.Lookup(rig["RIG_USER"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	uid, gid := rigUser(t)
 	filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err == nil {
 			err = os.Lchown(p, uid, gid)
@@ -326,15 +320,7 @@ func TestHostileSenderThroughMDA(t *testing.T) {
 			Data: []byte(fmt.Sprintf("Return-Path: <%s>\nFrom: <%s>\nTo: manish@localhost\nSubject: hostile %d\nMessage-ID: <hostile-%d-%d@evil.example>\n\nbody %d\n", addr, addr, i, i, time.Now().UnixNano(), i)),
 		})
 	}
-	u, err := user.Lookup(rig["RIG_USER"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if err := rigmail.Fill(rig["RIG_MAILDIR"], rig["RIG_ORIGINALS"], msgs, uid, gid); err != nil {
-		t.Fatal(err)
-	}
+	fillMessages(t, msgs)
 	logf := filepath.Join(h.dir, "senders.log")
 	rc := fmt.Sprintf("poll 127.0.0.1 with protocol pop3 and port %s\n  user msingh there is manish here password foobar sslproto '' no rewrite\n  mda \"echo %%F >>%s; cat >/dev/null\"\n", rig["RIG_POP3_PORT"], logf)
 	r := h.runArgs(t, "-f", h.rc(t, rc))

@@ -103,15 +103,28 @@ func readEnv(path string) (map[string]string, error) {
 // fill replaces the server's mailbox with n generated messages.
 func fill(t *testing.T, n int) {
 	t.Helper()
+	fillMessages(t, rigmail.Generate(n, 2048))
+}
+
+// fillMessages replaces the server's mailbox with msgs.
+func fillMessages(t *testing.T, msgs []rigmail.Message) {
+	t.Helper()
+	uid, gid := rigUser(t)
+	if err := rigmail.Fill(rig["RIG_MAILDIR"], rig["RIG_ORIGINALS"], msgs, uid, gid); err != nil {
+		t.Fatalf("filling the server mailbox (the tests must run as root): %v", err)
+	}
+}
+
+// rigUser is the uid and gid of the rig's mail user.
+func rigUser(t *testing.T) (uid, gid int) {
+	t.Helper()
 	u, err := user.Lookup(rig["RIG_USER"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if err := rigmail.Fill(rig["RIG_MAILDIR"], rig["RIG_ORIGINALS"], rigmail.Generate(n, 2048), uid, gid); err != nil {
-		t.Fatalf("filling the server mailbox (the tests must run as root): %v", err)
-	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid
 }
 
 // verify checks that maildir holds the n messages of the last fill, each

@@ -8,9 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -317,20 +315,6 @@ func TestSMTPPermanentRefusalKeepsMailUnderSoftbounce(t *testing.T) {
 	}
 	serverHolds(t, 2)
 	mtaDelivered(t, 0)
-}
-
-// fillMessages replaces the server's mailbox with msgs.
-func fillMessages(t *testing.T, msgs []rigmail.Message) {
-	t.Helper()
-	u, err := user.Lookup(rig["RIG_USER"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if err := rigmail.Fill(rig["RIG_MAILDIR"], rig["RIG_ORIGINALS"], msgs, uid, gid); err != nil {
-		t.Fatalf("filling the server mailbox (the tests must run as root): %v", err)
-	}
 }
 
 // TestSMTPBounceThroughPostfix: under set no softbounce a message postfix
