@@ -1,0 +1,120 @@
+package imap
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	goimap "github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// Body is one message as FetchBodies streams it.
+type Body struct {
+	UID  uint32
+	Size int64     // the literal's size in octets
+	R    io.Reader // the literal, read straight off the connection
+}
+
+// FetchBodies fetches the whole messages uids with one UID FETCH
+// BODY.PEEK[] (which leaves \Seen alone) and calls fn for each as it
+// arrives, its literal streaming from the connection: nothing is held in
+// memory. What fn leaves unread is skipped. An error from fn ends the
+// command and closes the connection (the rest of the literals cannot be
+// skipped cheaply); fn handles the failures it can survive itself.
+//
+// Options.Timeout bounds each stretch without progress, not the whole
+// command, so a large message on a slow link is not cut off.
+func (s *Session) FetchBodies(ctx context.Context, uids []uint32, fn func(Body) error) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	if err := s.start(); err != nil {
+		return wrap("UID FETCH", err)
+	}
+	if s.killed.Load() {
+		return &ProtocolError{Op: "UID FETCH", Msg: "the connection is closed"}
+	}
+	stop := context.AfterFunc(ctx, s.kill)
+	defer stop()
+	var idle *time.Timer
+	if t := s.opts.Timeout; t > 0 {
+		idle = time.AfterFunc(t, s.kill)
+		defer idle.Stop()
+	}
+	progress := func() {
+		if idle != nil {
+			idle.Reset(s.opts.Timeout)
+		}
+	}
+	section := &goimap.FetchItemBodySection{Peek: true}
+	cmd := s.client.Fetch(uidSet(uids), &goimap.FetchOptions{UID: true, BodySection: []*goimap.FetchItemBodySection{section}})
+	var ferr error
+	for ferr == nil {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		progress()
+		var uid uint32
+		for {
+			item := msg.Next()
+			if item == nil {
+				break
+			}
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				uid = uint32(it.UID)
+			case imapclient.FetchItemDataBodySection:
+				if uid == 0 {
+					ferr = &ProtocolError{Op: "UID FETCH", Msg: "the server sent a message body before its UID"}
+					break
+				}
+				b := Body{UID: uid}
+				var r io.Reader = strings.NewReader("")
+				if it.Literal != nil {
+					b.Size = it.Literal.Size()
+					r = it.Literal
+				}
+				b.R = &progressReader{r: r, tick: progress}
+				if err := fn(b); err != nil {
+					ferr = err
+				}
+			}
+			if ferr != nil {
+				break
+			}
+		}
+	}
+	if ferr != nil {
+		s.kill()
+		return ferr
+	}
+	err := cmd.Close()
+	if !stop() && ctx.Err() != nil {
+		return wrap("UID FETCH", errors.Join(ctx.Err(), err))
+	}
+	if err != nil && s.killed.Load() && ctx.Err() == nil {
+		return wrap("UID FETCH", errors.Join(errNoProgress, err))
+	}
+	return wrap("UID FETCH", err)
+}
+
+// errNoProgress is the cause when Options.Timeout passed without data.
+var errNoProgress = errors.New("timeout waiting for the server")
+
+// progressReader reports every read (that returns data) to tick.
+type progressReader struct {
+	r    io.Reader
+	tick func()
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.tick()
+	}
+	return n, err
+}
