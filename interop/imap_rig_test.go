@@ -5,8 +5,8 @@ package interop
 import (
 	"bytes"
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/user"
