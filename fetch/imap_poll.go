@@ -51,6 +51,38 @@ func (s *session) tryIMAP(ctx context.Context, d *dialer) (done bool, err error)
 }
 
 func (s *session) runIMAP(ctx context.Context, d *dialer) error {
+	if err := s.imapConnect(ctx, d); err != nil {
+		return err
+	}
+	defer s.imap.Close()
+	defer s.closeTarget()
+	folders := s.job.User.Mailboxes
+	if len(folders) == 0 {
+		folders = []string{"INBOX"}
+	}
+	for _, f := range folders {
+		if err := s.pollFolder(ctx, f); err != nil {
+			return err
+		}
+	}
+	if err := s.imap.Logout(ctx); err != nil {
+		// Everything is expunged and recorded by now: nothing depends on it.
+		s.opts.logger().Debug("LOGOUT failed", "poll", s.label, "err", err)
+	}
+	return nil
+}
+
+// closeTarget closes the deliverer, if one was opened.
+func (s *session) closeTarget() {
+	if s.dlv != nil {
+		s.dlv.Close()
+		s.dlv = nil
+	}
+}
+
+// imapConnect opens the IMAP session of s up to the authenticated state:
+// route, dial, TLS (implicit or STARTTLS), greeting, login.
+func (s *session) imapConnect(ctx context.Context, d *dialer) error {
 	log := s.opts.logger()
 	srv, u := s.job.Server, s.job.User
 	auto := !strings.EqualFold(srv.Protocol, "IMAP")
@@ -94,45 +126,32 @@ func (s *session) runIMAP(ctx context.Context, d *dialer) error {
 		return err
 	}
 	s.imap = sess
-	defer sess.Close()
 	s.conn = sess.Conn()
+	err = s.imapSecureAndLogin(ctx)
+	if err != nil {
+		sess.Close()
+	}
+	return err
+}
+
+// imapSecureAndLogin runs STARTTLS and the login of a fresh session.
+func (s *session) imapSecureAndLogin(ctx context.Context) error {
+	u := s.job.User
 	if err := s.imapStartTLS(ctx); err != nil {
 		return err
 	}
 	if s.encrypted() && !u.SSLCertck && u.SSLFingerprint == nil {
-		log.Warn("the server certificate was not checked: the connection is insecure, continuing anyway (use sslcertck or sslfingerprint)", "poll", s.label)
+		s.opts.logger().Warn("the server certificate was not checked: the connection is insecure, continuing anyway (use sslcertck or sslfingerprint)", "poll", s.label)
 	}
-	if sess.PreAuth() {
-		log.Debug("the server greeted with PREAUTH: already logged in, no credentials sent", "poll", s.label)
-	} else {
-		caps, err := sess.Caps(ctx)
-		if err != nil {
-			return err
-		}
-		if err := s.imapAuthenticate(ctx, caps); err != nil {
-			return err
-		}
+	if s.imap.PreAuth() {
+		s.opts.logger().Debug("the server greeted with PREAUTH: already logged in, no credentials sent", "poll", s.label)
+		return nil
 	}
-	defer func() {
-		if s.dlv != nil {
-			s.dlv.Close()
-			s.dlv = nil
-		}
-	}()
-	folders := u.Mailboxes
-	if len(folders) == 0 {
-		folders = []string{"INBOX"}
+	caps, err := s.imap.Caps(ctx)
+	if err != nil {
+		return err
 	}
-	for _, f := range folders {
-		if err := s.pollFolder(ctx, f); err != nil {
-			return err
-		}
-	}
-	if err := sess.Logout(ctx); err != nil {
-		// Everything is expunged and recorded by now: nothing depends on it.
-		log.Debug("LOGOUT failed", "poll", s.label, "err", err)
-	}
-	return nil
+	return s.imapAuthenticate(ctx, caps)
 }
 
 // imapStartTLS applies fetchmail's STARTTLS rules (mustSTLS, mayTrySTLS),

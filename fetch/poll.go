@@ -572,6 +572,8 @@ func (s *session) closeConn() {
 // commit) and records their UIDs durably in the idfile. Only what record
 // accepted may be deleted on the server.
 func (s *session) record() error {
+	commitMu.Lock() // one commit at a time per process (IDLE sessions run concurrently)
+	defer commitMu.Unlock()
 	if st, ok := s.dlv.(stager); ok {
 		return s.recordJournaled(st)
 	}

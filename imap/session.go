@@ -291,12 +291,19 @@ func (s *Session) Logout(ctx context.Context) error {
 	return s.call(ctx, "LOGOUT", func() error { return s.client.Logout().Wait() })
 }
 
-// Noop sends NOOP; new mail it reveals is signalled as during Idle.
-func (s *Session) Noop(ctx context.Context) error {
+// Noop sends NOOP and reports whether the server announced new mail
+// (EXISTS) since the previous command.
+func (s *Session) Noop(ctx context.Context) (bool, error) {
 	if err := s.start(); err != nil {
-		return wrap("NOOP", err)
+		return false, wrap("NOOP", err)
 	}
-	return s.call(ctx, "NOOP", func() error { return s.client.Noop().Wait() })
+	err := s.call(ctx, "NOOP", func() error { return s.client.Noop().Wait() })
+	select {
+	case <-s.newMail:
+		return true, err
+	default:
+		return false, err
+	}
 }
 
 // rawCommand sends one command before imapclient takes over and reads up

@@ -347,7 +347,7 @@ func TestSessionIdle(t *testing.T) {
 			if err != nil || !got {
 				t.Fatalf("Idle: %v %v", got, err)
 			}
-			if err := s.Noop(ctx); err != nil {
+			if _, err := s.Noop(ctx); err != nil {
 				t.Fatalf("NOOP after IDLE: %v", err)
 			}
 			return

@@ -21,6 +21,7 @@ type Options struct {
 	PreAuth   bool        // greet with PREAUTH, already logged in as the user
 	TLSConfig *tls.Config // offer STARTTLS with this configuration
 	NoIdle    bool        // serve an IMAP4rev1 server without UIDPLUS (IDLE stays: imapserver always has it)
+	Addr      string      // listen here instead of a free port of 127.0.0.1
 	// Debug, if set, receives the raw protocol.
 	Debug io.Writer
 }
@@ -62,7 +63,11 @@ func NewServer(user, password string, opts *Options) (*Server, error) {
 		Logger:       log.New(io.Discard, "", 0),
 		DebugWriter:  opts.Debug,
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
