@@ -241,11 +241,12 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 	for _, x := range all {
 		present[x] = true
 	}
-	var cand []uint32
+	var cand, unseen []uint32
 	if u.Fetchall {
 		cand, err = sess.Search(ctx, imap.Query{Undeleted: true})
 	} else {
-		cand, err = sess.Search(ctx, imap.Query{Unseen: true, Undeleted: true})
+		unseen, err = sess.Search(ctx, imap.Query{Unseen: true, Undeleted: true})
+		cand = slices.Clone(unseen)
 		if err == nil && st.next > 0 && track {
 			var newer []uint32
 			newer, err = sess.Search(ctx, imap.Query{FromUID: st.next, Undeleted: true})
@@ -294,7 +295,19 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 	s.uids.Remove(s.key, recordedEntries(mb.UIDValidity, gone)...)
 
 	// Delivered by an earlier poll, still there: deleted (not delivered
-	// again) without keep, or with flush.
+	// again) without keep, or with flush. With keep, one that is still
+	// unseen (that poll broke off before its STORE) is marked \Seen now.
+	if u.Keep && !u.Flush {
+		var unmarked []uint32
+		for _, x := range unseen {
+			if st.recorded[x] {
+				unmarked = append(unmarked, x)
+			}
+		}
+		if err := sess.Store(ctx, unmarked, imap.FlagSeen); err != nil {
+			return err
+		}
+	}
 	if !u.Keep || u.Flush {
 		for _, x := range old {
 			s.toDelete = append(s.toDelete, int(x))

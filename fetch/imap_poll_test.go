@@ -52,7 +52,13 @@ func newIMAPEnv(t *testing.T, sopts *imaptest.Options, extra string) *imapEnv {
 
 func (e *imapEnv) rejob(t *testing.T, proto, extra string) {
 	t.Helper()
-	host, port, _ := strings.Cut(e.srv.Addr, ":")
+	e.rejobAt(t, e.srv.Addr, proto, extra)
+}
+
+// rejobAt is rejob for a server at addr (a proxy in front of e.srv).
+func (e *imapEnv) rejobAt(t *testing.T, addr, proto, extra string) {
+	t.Helper()
+	host, port, _ := strings.Cut(addr, ":")
 	src := fmt.Sprintf("poll %s proto %s port %s timeout 5\n  user msingh there is manish here password foobar sslproto '' %s\n", host, proto, port, extra)
 	cfg, _, err := rcparse.Parse("test.rc", []byte(src), rcparse.Options{User: "tester", Home: t.TempDir()})
 	if err != nil {
