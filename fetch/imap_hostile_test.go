@@ -86,6 +86,11 @@ func TestIMAPPollCutConnection(t *testing.T) {
 				if len(got) != 6 {
 					t.Errorf("%d distinct messages delivered, want 6", len(got))
 				}
+				for subj, m := range got {
+					if subj == "big" && strings.Count(m, "body line\n") != 300 || subj != "big" && !strings.HasSuffix(m, "\nbare\rCR\n") {
+						t.Errorf("message %s delivered truncated:\n%q", subj, m)
+					}
+				}
 				n, u := e.count(t, "INBOX")
 				if keep && (n != 6 || u != 0) || !keep && n != 0 {
 					t.Errorf("server holds %d messages, %d unseen", n, u)

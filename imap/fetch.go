@@ -3,6 +3,7 @@ package imap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -78,7 +79,7 @@ func (s *Session) FetchBodies(ctx context.Context, uids []uint32, fn func(Body) 
 					b.Size = it.Literal.Size()
 					r = it.Literal
 				}
-				b.R = &progressReader{r: r, tick: progress}
+				b.R = &progressReader{r: r, tick: progress, want: b.Size}
 				if err := fn(b); err != nil {
 					ferr = err
 				}
@@ -105,16 +106,24 @@ func (s *Session) FetchBodies(ctx context.Context, uids []uint32, fn func(Body) 
 // errNoProgress is the cause when Options.Timeout passed without data.
 var errNoProgress = errors.New("timeout waiting for the server")
 
-// progressReader reports every read (that returns data) to tick.
+// progressReader reports every read (that returns data) to tick, and
+// turns an end before want bytes (the connection broke inside the
+// literal: imapclient then reports a plain EOF) into io.ErrUnexpectedEOF.
 type progressReader struct {
 	r    io.Reader
 	tick func()
+	want int64
+	got  int64
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
+	p.got += int64(n)
 	if n > 0 {
 		p.tick()
+	}
+	if errors.Is(err, io.EOF) && p.got < p.want {
+		err = fmt.Errorf("imap: the message ended after %d of its %d octets: %w", p.got, p.want, io.ErrUnexpectedEOF)
 	}
 	return n, err
 }
