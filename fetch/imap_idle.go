@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gofetchmail/gofetchmail/rcparse"
 )
 
 // IMAP IDLE in the daemon, for every entry and folder that asks for it
@@ -38,15 +40,25 @@ type idlers struct {
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
 	wg      sync.WaitGroup
-	uids    *UIDStore // shared by the idlers and the poll cycles
+	uids    *UIDStore       // shared by the idlers and the poll cycles
+	cfg     *rcparse.Config // the configuration they run with
 }
 
 // startIdlers starts an IDLE goroutine for each idle entry and folder not
-// already served, and returns the jobs the poll cycle must still poll.
+// already served, and returns the jobs the poll cycle must still poll. A
+// reloaded configuration restarts them all.
 func (r *Runner) startIdlers(ctx context.Context, jobs []Job, uids *UIDStore) []Job {
+	if len(jobs) > 0 && r.idle.cfg != nil && jobs[0].Config != r.idle.cfg {
+		r.opts.logger().Info("configuration reloaded: restarting the IDLE sessions")
+		r.stopIdlers()
+		r.idle.running, r.idle.uids = nil, nil
+	}
 	var rest []Job
 	r.idle.mu.Lock()
 	defer r.idle.mu.Unlock()
+	if len(jobs) > 0 {
+		r.idle.cfg = jobs[0].Config
+	}
 	for _, j := range jobs {
 		if !idleWanted(j) {
 			rest = append(rest, j)

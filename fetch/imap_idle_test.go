@@ -110,3 +110,29 @@ func TestIdleWanted(t *testing.T) {
 		t.Error("imap without idle wanted")
 	}
 }
+
+// A reloaded configuration restarts the IDLE sessions with it.
+func TestRunnerIdleReload(t *testing.T) {
+	e := newIMAPEnv(t, nil, "idle")
+	r := NewRunner(e.opts)
+	closed := false
+	defer func() {
+		if !closed {
+			r.Close()
+		}
+	}()
+	ctx := context.Background()
+	r.Run(ctx, []Job{e.job}, e.uids)
+	e.add(t, "INBOX", "m1")
+	waitFor(t, "m1", func() bool { return countFiles(e.maildir) == 1 })
+	e.rejob(t, "imap", "idle keep") // a new configuration: keep now
+	r.Run(ctx, []Job{e.job}, e.uids)
+	e.add(t, "INBOX", "m2")
+	waitFor(t, "m2", func() bool { return countFiles(e.maildir) == 2 })
+	waitFor(t, "m2 kept", func() bool { n, _ := e.count(t, "INBOX"); return n == 1 })
+	r.Close() // the log is read after the sessions ended
+	closed = true
+	if !strings.Contains(e.log.String(), "restarting the IDLE sessions") {
+		t.Error("the reload did not restart the IDLE sessions")
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	goimap "github.com/emersion/go-imap/v2"
@@ -73,13 +72,11 @@ func (s *Session) FetchBodies(ctx context.Context, uids []uint32, fn func(Body) 
 					ferr = &ProtocolError{Op: "UID FETCH", Msg: "the server sent a message body before its UID"}
 					break
 				}
-				b := Body{UID: uid}
-				var r io.Reader = strings.NewReader("")
-				if it.Literal != nil {
-					b.Size = it.Literal.Size()
-					r = it.Literal
+				if it.Literal == nil {
+					continue // BODY[] NIL: the message is gone; nothing to deliver
 				}
-				b.R = &progressReader{r: r, tick: progress, want: b.Size}
+				b := Body{UID: uid, Size: it.Literal.Size()}
+				b.R = &progressReader{r: it.Literal, tick: progress, want: b.Size}
 				if err := fn(b); err != nil {
 					ferr = err
 				}
