@@ -210,6 +210,7 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 		return err
 	}
 	s.key = imapStateKey(AccountKey(u.Remotename, queryName(s.job.Server)), folder)
+	s.imapFolder = folder
 	track := mb.UIDValidity != 0
 	if !track {
 		log.Warn(fmt.Sprintf("%s: folder %s has no UIDVALIDITY; no UID state is kept for it (only \\Seen tells what is new)", s.label, folder))

@@ -212,6 +212,7 @@ func TestIMAPPollKeepTracksUIDs(t *testing.T) {
 
 func TestIMAPPollFoldersFetchallAndLimits(t *testing.T) {
 	e := newIMAPEnv(t, nil, "folder INBOX,Work fetchall limit 400")
+	e.job.Server.Tracepolls = true
 	if err := e.srv.User.Create("Work", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +229,12 @@ func TestIMAPPollFoldersFetchallAndLimits(t *testing.T) {
 	if n, _ := e.count(t, "Work"); n != 1 {
 		t.Errorf("Work holds %d, want the oversized one", n)
 	}
-	if got := e.delivered(t); len(got) != 3 || got["big"] != "" {
+	got := e.delivered(t)
+	if len(got) != 3 || got["big"] != "" {
 		t.Errorf("delivered %d", len(got))
+	}
+	if !strings.Contains(got["w1"], "(gofetchmail-test polling 127.0.0.1 account msingh folder Work)") {
+		t.Errorf("tracepolls: Received header lacks the folder:\n%s", got["w1"])
 	}
 }
 

@@ -88,6 +88,7 @@ type session struct {
 	caps     pop3.Capabilities
 	buf      []byte
 
+	imapFolder    string        // the folder being polled
 	imapTaken     int           // messages taken in earlier folders (fetchlimit)
 	imapMarked    []uint32      // marked \Deleted, not yet expunged
 	imapMarkedIDs []string      // their idfile entries
@@ -505,7 +506,7 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 			ri.serverIP = ta.IP.String()
 		}
 		if srv.Tracepolls {
-			ri.pollLabel, ri.account = srv.Pollname, u.Remotename
+			ri.pollLabel, ri.account, ri.folder = srv.Pollname, u.Remotename, s.imapFolder
 		}
 		if len(env.To) == 1 {
 			ri.recipient = env.To[0] + "@" + s.smtpDomain()
