@@ -207,3 +207,32 @@ func TestIMAPWrongPasswordExit3(t *testing.T) {
 	expectExit(t, h.run(t, h.rc(t, ownPid(h, rc))), 3)
 	serverHolds(t, 3)
 }
+
+// TestIMAPAuthAndAuto: auth password (LOGIN) and cram-md5 against
+// dovecot's IMAP, and protocol auto, which finds IMAP on the IMAP port and
+// falls back to POP3 on the POP3 port.
+func TestIMAPAuthAndAuto(t *testing.T) {
+	cases := []struct {
+		name, port, proto, extra, want string
+	}{
+		{"password", rig["RIG_IMAP_PORT"], "imap", "auth password", `IMAP> T1 LOGIN "msingh" ***`},
+		{"cram-md5", rig["RIG_IMAP_PORT"], "imap", "auth cram-md5", "IMAP> T1 AUTHENTICATE CRAM-MD5"},
+		{"auto finds IMAP", rig["RIG_IMAP_PORT"], "auto", "", "(IMAP)"},
+		{"auto falls back to POP3", rig["RIG_POP3_PORT"], "auto", "", "trying POP3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+			fill(t, 3)
+			rc := strings.Replace(imapRC(c.port, "sslproto ''"), "protocol imap", "protocol "+c.proto, 1)
+			rc = strings.Replace(rc, "poll 127.0.0.1", "poll 127.0.0.1 "+c.extra, 1)
+			r := h.runArgs(t, "-f", h.rc(t, ownPid(h, rc)), "--maildir", h.maildir(), "-v")
+			expectExit(t, r, 0)
+			if out := r.stdout + r.stderr; !strings.Contains(out, c.want) || strings.Contains(out, "foobar") {
+				t.Errorf("the output lacks %q (or shows the password):\n%s", c.want, r)
+			}
+			verify(t, h.maildir(), 3)
+			serverHolds(t, 0)
+		})
+	}
+}
