@@ -23,8 +23,9 @@ import (
 // the sessions of one process: the journal file is shared.
 var commitMu sync.Mutex
 
-// noopInterval is fetchmail's NOOP period for servers without IDLE.
-const noopInterval = 28 * time.Second
+// noopInterval is fetchmail's NOOP period for servers without IDLE. It is
+// a variable only so that tests can lower it.
+var noopInterval = 28 * time.Second
 
 // defaultIdleTimeout is fetchmail's re-IDLE period (6.5's idletimeout).
 const defaultIdleTimeout = 1680 * time.Second

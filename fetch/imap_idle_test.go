@@ -1,10 +1,14 @@
 package fetch
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +138,66 @@ func TestRunnerIdleReload(t *testing.T) {
 	closed = true
 	if !strings.Contains(e.log.String(), "restarting the IDLE sessions") {
 		t.Error("the reload did not restart the IDLE sessions")
+	}
+}
+
+// noIdleProxy forwards to target, removing IDLE from every capability
+// list the server sends (line by line).
+func noIdleProxy(t *testing.T, target string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(s)
+				for {
+					line, err := br.ReadString('\n')
+					if strings.Contains(line, "CAPABILITY") {
+						line = strings.ReplaceAll(line, " IDLE", "")
+					}
+					if _, werr := io.WriteString(c, line); werr != nil || err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// A server without IDLE is polled with NOOP; new mail it announces is
+// fetched without a new cycle.
+func TestRunnerIdleNoopFallback(t *testing.T) {
+	old := noopInterval
+	noopInterval = 20 * time.Millisecond
+	defer func() { noopInterval = old }()
+	e := newIMAPEnv(t, nil, "idle")
+	e.rejobAt(t, noIdleProxy(t, e.srv.Addr), "imap", "idle")
+	r := NewRunner(e.opts)
+	r.Run(context.Background(), []Job{e.job}, e.uids)
+	for i := 1; i <= 2; i++ {
+		e.add(t, "INBOX", fmt.Sprint("m", i))
+		waitFor(t, fmt.Sprint("message ", i), func() bool { return countFiles(e.maildir) == i })
+	}
+	r.Close()
+	log := e.log.String()
+	if !strings.Contains(log, "the server has no IDLE") || regexp.MustCompile(`IMAP> T\d+ IDLE\b`).MatchString(log) ||
+		!regexp.MustCompile(`IMAP> T\d+ NOOP\b`).MatchString(log) {
+		t.Errorf("not the NOOP fallback:\n%s", log)
 	}
 }
