@@ -13,8 +13,8 @@ import (
 // IMAP IDLE in the daemon, for every entry and folder that asks for it
 // (fetchmail allows one, and blocks every other poll while idling). Each
 // (entry, folder) gets its own goroutine, connection and dialer: it polls
-// the folder, then waits in IDLE (re-issued every idletimeout, 28 minutes
-// by default) and polls again as soon as the server announces new mail. A
+// the folder, then waits in IDLE and polls again as soon as the server
+// announces new mail, and after every idletimeout (28 minutes by default). A
 // server without IDLE (and no forceidle) is asked with NOOP every 28
 // seconds instead, as fetchmail does. A dropped connection is reopened
 // with a growing pause. The regular poll cycle skips these entries.
@@ -200,7 +200,10 @@ func (r *Runner) idleSession(ctx context.Context, d *dialer, j Job, folder strin
 		if err != nil {
 			return err
 		}
-		if got {
+		// After an announcement, and after every idletimeout too (as
+		// fetchmail does): a poll also catches what a server failed to
+		// announce.
+		if got || useIdle {
 			if err := poll(); err != nil {
 				return err
 			}

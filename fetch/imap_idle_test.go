@@ -42,6 +42,11 @@ func countFiles(dir string) int {
 func TestRunnerIdleTwoAccounts(t *testing.T) {
 	a := newIMAPEnv(t, nil, "idle")
 	b := newIMAPEnv(t, nil, "idle keep")
+	// imapmemserver may miss announcing a message that arrives while a
+	// session selects its mailbox; a short idletimeout (a poll after each)
+	// keeps such a test from waiting 28 minutes. The interop test checks
+	// real announcements with dovecot.
+	a.job.Server.IdleTimeout, b.job.Server.IdleTimeout = 2, 2
 	b.uids = a.uids // one daemon, one idfile
 	a.add(t, "INBOX", "a0")
 	b.add(t, "INBOX", "b0")
@@ -118,6 +123,7 @@ func TestIdleWanted(t *testing.T) {
 // A reloaded configuration restarts the IDLE sessions with it.
 func TestRunnerIdleReload(t *testing.T) {
 	e := newIMAPEnv(t, nil, "idle")
+	e.job.Server.IdleTimeout = 2 // see TestRunnerIdleTwoAccounts
 	r := NewRunner(e.opts)
 	closed := false
 	defer func() {
@@ -130,6 +136,7 @@ func TestRunnerIdleReload(t *testing.T) {
 	e.add(t, "INBOX", "m1")
 	waitFor(t, "m1", func() bool { return countFiles(e.maildir) == 1 })
 	e.rejob(t, "imap", "idle keep") // a new configuration: keep now
+	e.job.Server.IdleTimeout = 2
 	r.Run(ctx, []Job{e.job}, e.uids)
 	e.add(t, "INBOX", "m2")
 	waitFor(t, "m2", func() bool { return countFiles(e.maildir) == 2 })

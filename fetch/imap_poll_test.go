@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gofetchmail/gofetchmail/imap"
@@ -21,7 +22,32 @@ type imapEnv struct {
 	uids    *UIDStore
 	maildir string
 	opts    Options
-	log     *bytes.Buffer
+	log     *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer that IDLE goroutines may log to while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	s.b.Reset()
+	s.mu.Unlock()
 }
 
 // newIMAPEnv starts an in-memory IMAP server and an entry polling it
@@ -33,7 +59,7 @@ func newIMAPEnv(t *testing.T, sopts *imaptest.Options, extra string) *imapEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	e := &imapEnv{srv: srv, log: &bytes.Buffer{}}
+	e := &imapEnv{srv: srv, log: &syncBuffer{}}
 	dir := t.TempDir()
 	e.maildir = filepath.Join(dir, "Maildir")
 	e.uids, err = LoadUIDStore(filepath.Join(dir, "fetchids"))

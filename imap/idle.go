@@ -12,14 +12,17 @@ var ErrClosedByServer = errors.New("imap: the server closed the connection durin
 
 // Idle runs IDLE (RFC 2177) until the server reports new mail (EXISTS), max
 // passes, or ctx ends, then sends DONE and waits for the answer. It reports
-// whether new mail was announced. A server that has no IDLE answers BAD:
+// whether new mail was announced. An EXISTS that came with an earlier
+// command (mail that arrived during the caller's poll) makes it return
+// true at once, without IDLE. A server that has no IDLE answers BAD:
 // use Noop polling instead (see Caps).
 func (s *Session) Idle(ctx context.Context, max time.Duration) (bool, error) {
 	if err := s.start(); err != nil {
 		return false, wrap("IDLE", err)
 	}
-	select { // forget what earlier commands announced
+	select { // announced during earlier commands (after their searches)
 	case <-s.newMail:
+		return true, nil
 	default:
 	}
 	var cmd interface {

@@ -292,7 +292,7 @@ func (s *Session) Logout(ctx context.Context) error {
 }
 
 // Noop sends NOOP and reports whether the server announced new mail
-// (EXISTS) since the previous command.
+// (EXISTS) during it or an earlier command since the last Idle or Noop.
 func (s *Session) Noop(ctx context.Context) (bool, error) {
 	if err := s.start(); err != nil {
 		return false, wrap("NOOP", err)
