@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -323,5 +324,29 @@ func TestIMAPPollAuto(t *testing.T) {
 	pe.rejob(t, fmt.Sprintf("poll %s proto auto port %s timeout 5\n  user msingh there is manish here password foobar sslproto ''\n", host, port))
 	if res := pe.poll(t); res.Delivered != 2 || !strings.Contains(pe.log.String(), "trying POP3") {
 		t.Fatalf("auto against POP3: %+v\n%s", res, pe.log)
+	}
+}
+
+// expunge N: EXPUNGE after every batch when unset (fetchmail expunges
+// after every deletion), after N deletions, or only at the end with 0.
+func TestIMAPPollExpungeOption(t *testing.T) {
+	for _, c := range []struct {
+		extra string
+		want  int
+	}{{"", 3}, {"expunge 0", 1}, {"expunge 4", 2}, {"expunge 1", 3}} {
+		e := newIMAPEnv(t, nil, c.extra)
+		e.opts.BatchSize = 2
+		for i := range 5 {
+			e.add(t, "INBOX", fmt.Sprint("m", i))
+		}
+		if res := e.poll(t); res.Delivered != 5 || res.Deleted != 5 {
+			t.Fatalf("%q: %+v", c.extra, res)
+		}
+		if got := regexp.MustCompile(`IMAP> T\d+ UID EXPUNGE`).FindAllStringIndex(e.log.String(), -1); len(got) != c.want {
+			t.Errorf("%q: %d EXPUNGEs, want %d", c.extra, len(got), c.want)
+		}
+		if n, _ := e.count(t, "INBOX"); n != 0 {
+			t.Errorf("%q: %d left", c.extra, n)
+		}
 	}
 }
