@@ -5,6 +5,7 @@ package interop
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -199,13 +200,30 @@ func TestIMAPUIDValidityChange(t *testing.T) {
 	verify(t, h.maildir(), 6)
 }
 
-// TestIMAPWrongPasswordExit3 expects exit 3 and the mail left alone.
-func TestIMAPWrongPasswordExit3(t *testing.T) {
+// TestIMAPExitCodes: a password dovecot refuses is 3, nothing listening is
+// 2, protocol imap against the POP3 port is 4; the mail is left alone.
+func TestIMAPExitCodes(t *testing.T) {
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 	fill(t, 3)
-	rc := strings.Replace(imapRC(rig["RIG_IMAP_PORT"], "sslproto ''"), "password foobar", "password wrong", 1)
-	expectExit(t, h.run(t, h.rc(t, ownPid(h, rc))), 3)
-	serverHolds(t, 3)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, closed, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	for _, c := range []struct {
+		name, rc string
+		want     int
+	}{
+		{"wrong password", strings.Replace(imapRC(rig["RIG_IMAP_PORT"], "sslproto ''"), "password foobar", "password wrong", 1), 3},
+		{"nothing listens", imapRC(closed, "sslproto ''"), 2},
+		{"a POP3 server", imapRC(rig["RIG_POP3_PORT"], "sslproto ''"), 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			expectExit(t, h.run(t, h.rc(t, ownPid(h, c.rc))), c.want)
+			serverHolds(t, 3)
+		})
+	}
 }
 
 // TestIMAPAuthAndAuto: auth password (LOGIN) and cram-md5 against
