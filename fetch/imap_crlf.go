@@ -1,6 +1,9 @@
 package fetch
 
-import "io"
+import (
+	"io"
+	"sync"
+)
 
 // crlfReader turns CRLF line ends into LF while streaming, as the POP3
 // reader does, so that an IMAP literal reaches the deliverer in the same
@@ -13,8 +16,22 @@ type crlfReader struct {
 	err     error
 }
 
+// crlfPool keeps the readers' buffers from one message to the next.
+var crlfPool = sync.Pool{New: func() any {
+	return &crlfReader{in: make([]byte, 32<<10), out: make([]byte, 0, 32<<10+1)}
+}}
+
+// newCRLFReader returns a reader of r; give it back with release.
 func newCRLFReader(r io.Reader) *crlfReader {
-	return &crlfReader{r: r, in: make([]byte, 32<<10), out: make([]byte, 0, 32<<10+1)}
+	c := crlfPool.Get().(*crlfReader)
+	c.r, c.pending, c.heldCR, c.err = r, nil, false, nil
+	return c
+}
+
+// release returns c to the pool; c must not be used after.
+func (c *crlfReader) release() {
+	c.r, c.pending = nil, nil
+	crlfPool.Put(c)
 }
 
 func (c *crlfReader) Read(p []byte) (int, error) {

@@ -424,7 +424,9 @@ func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uin
 				m.size = b.Size
 			}
 			cr := &countingReader{r: b.R}
-			err := s.deliverOne(ctx, m, newCRLFReader(cr), "IMAP", idx, len(want))
+			lf := newCRLFReader(cr)
+			err := s.deliverOne(ctx, m, lf, "IMAP", idx, len(want))
+			lf.release()
 			if s.opts.Progress != nil {
 				prog.Done++
 				prog.Bytes += cr.n
