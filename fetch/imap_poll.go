@@ -21,6 +21,14 @@ import (
 // message is marked \Deleted only after its delivery is durable and its
 // UID durably recorded, and its UID is forgotten only after the EXPUNGE.
 
+// imapPollState is the part of a session only IMAP uses.
+type imapPollState struct {
+	imapFolder    string   // the folder being polled
+	imapTaken     int      // messages taken in earlier folders (fetchlimit)
+	imapMarked    []uint32 // marked \Deleted, not yet expunged
+	imapMarkedIDs []string // their idfile entries
+}
+
 // imapRoute is chooseRoute for IMAP: default ports 143 and 993.
 func (s *session) imapRoute() (*route, error) {
 	sc := *s.job.Server

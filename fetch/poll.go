@@ -87,12 +87,9 @@ type session struct {
 	toDelete []int        // message numbers to DELE before QUIT
 	caps     pop3.Capabilities
 	buf      []byte
+	br       *bufio.Reader // reused across messages, peeks at the header
 
-	imapFolder    string        // the folder being polled
-	imapTaken     int           // messages taken in earlier folders (fetchlimit)
-	imapMarked    []uint32      // marked \Deleted, not yet expunged
-	imapMarkedIDs []string      // their idfile entries
-	br            *bufio.Reader // reused across messages, peeks at the header
+	imapPollState // IMAP only (imap_poll.go)
 }
 
 type pendingMsg struct {
