@@ -238,13 +238,22 @@ func (s *Session) signalNewMail() {
 	}
 }
 
-// prefixConn reads from r (a replayed greeting, then the connection).
+// prefixConn reads from r (a replayed greeting, then the connection). It
+// also keeps imapclient's deadlines (30 s per command write, per response,
+// 5 minutes per literal) off the connection: an SSH channel conn closes
+// itself when a deadline passes, and imapclient leaves the write deadline
+// of an IDLE armed for as long as the IDLE lasts. The Session bounds every
+// wait itself (call, FetchBodies' progress timer).
 type prefixConn struct {
 	net.Conn
 	r io.Reader
 }
 
 func (c *prefixConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *prefixConn) SetDeadline(time.Time) error      { return nil }
+func (c *prefixConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *prefixConn) SetWriteDeadline(time.Time) error { return nil }
 
 // call runs f bounded by ctx and Options.Timeout: when either ends, the
 // connection is closed, which makes f return. The error names cmd.

@@ -379,3 +379,64 @@ func selfSigned(t *testing.T) tls.Certificate {
 	leaf, _ := x509.ParseCertificate(der)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 }
+
+// noDeadlineConn fails the test if anyone sets a deadline on it, as an SSH
+// channel conn (which closes itself when one passes) would punish.
+type noDeadlineConn struct {
+	net.Conn
+	t *testing.T
+}
+
+func (c noDeadlineConn) SetDeadline(time.Time) error {
+	c.t.Error("SetDeadline called on the connection")
+	return nil
+}
+
+func (c noDeadlineConn) SetReadDeadline(tm time.Time) error {
+	c.t.Error("SetReadDeadline called on the connection")
+	return nil
+}
+
+func (c noDeadlineConn) SetWriteDeadline(time.Time) error {
+	c.t.Error("SetWriteDeadline called on the connection")
+	return nil
+}
+
+// A whole session (login, select, search, fetch, store, IDLE, logout) sets
+// no deadline on the connection it was given.
+func TestSessionSetsNoDeadlines(t *testing.T) {
+	srv := newServer(t, nil)
+	srv.Append("INBOX", msg(1, 1000))
+	c, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, noDeadlineConn{c, t}, &Options{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Login(ctx, "msingh", "foo bar\"pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Select(ctx, "INBOX", false); err != nil {
+		t.Fatal(err)
+	}
+	uids, err := s.Search(ctx, Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FetchBodies(ctx, uids, func(b Body) error { _, err := io.Copy(io.Discard, b.R); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Store(ctx, uids, FlagSeen); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Idle(ctx, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
