@@ -70,3 +70,51 @@ poll localhost with protocol imap and port %[2]s
 		t.Error("the password is in the daemon log")
 	}
 }
+
+// TestIMAPIdleOverSSHOutlasts30s idles through the in-process SSH channel
+// (the HOWTO's ssh -L preconnect) for longer than go-imap's 30 s command
+// deadlines, which would close an SSH channel conn if they reached it, and
+// then expects mail to arrive through IDLE on the same session.
+func TestIMAPIdleOverSSHOutlasts30s(t *testing.T) {
+	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+	msgs := rigmail.Generate(2, 2048)
+	fillFolders(t, map[string][]rigmail.Message{"INBOX": msgs[:1]})
+	rc := fmt.Sprintf(`set idfile %q
+defaults
+user msingh is manish
+no rewrite
+poll localhost with protocol imap and port 11143:
+preconnect "ssh -C -f msingh@popserver -L 11143:127.0.0.1:%s sleep 5"
+password foobar idle;
+`, filepath.Join(h.dir, "ids"), rig["RIG_IMAP_PORT"])
+	writeFile(t, filepath.Join(h.dir, "fetchmailrc"), rc, 0o600)
+	env := append(h.env(), "FETCHMAILHOME="+h.dir)
+	logfile := filepath.Join(h.dir, "daemon.log")
+	d := exec.Command(binary, "-d", "3600", "-N", "-v", "-L", logfile, "--maildir", h.maildir())
+	d.Dir, d.Env = h.dir, env
+	var out strings.Builder
+	d.Stdout, d.Stderr = &out, &out
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- d.Wait() }()
+	defer func() {
+		d.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("daemon output:\n%s\ndaemon log:\n%s", out.String(), readLog(logfile))
+		}
+	}()
+	count := func() int { n, _ := rigmail.Count(h.maildir()); return n }
+	waitFor(t, "the first poll", func() bool { return count() == 1 })
+	waitFor(t, "the session to idle", func() bool { return strings.Contains(readLog(logfile), "IDLE on folder") })
+	time.Sleep(35 * time.Second)
+	addFolderMail(t, "INBOX", msgs[1:])
+	waitFor(t, "the message through IDLE", func() bool { return count() == 2 })
+	verify(t, h.maildir(), 2)
+	log := readLog(logfile)
+	if strings.Contains(log, "IDLE session on folder INBOX ended") || strings.Count(log, "in-process SSH channel") != 1 {
+		t.Errorf("the IDLE session did not last:\n%s", log)
+	}
+}
