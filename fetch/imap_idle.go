@@ -155,6 +155,11 @@ func (r *Runner) idleSession(ctx context.Context, d *dialer, j Job, folder strin
 		return err
 	}
 	defer s.imap.Close()
+	// A silently dead SSH server would otherwise go unnoticed until the
+	// next idletimeout: its keepalives close the channel, ending the IDLE.
+	for _, c := range d.clients {
+		c.StartKeepalive(DaemonKeepalive, 3)
+	}
 	poll := func() error {
 		s.res, s.imapTaken = Result{}, 0
 		err := s.pollFolder(ctx, folder)
