@@ -91,10 +91,20 @@ func servicePort(s *rcparse.Server, u *rcparse.User) (int, error) {
 				return 110, nil
 			case "pop3s":
 				return 995, nil
+			case "imap", "imap2":
+				return 143, nil
+			case "imaps":
+				return 993, nil
 			}
 			return 0, fmt.Errorf("unknown service %q", p)
 		}
 		return n, nil
+	}
+	if strings.EqualFold(s.Protocol, "IMAP") {
+		if u.SSL {
+			return 993, nil
+		}
+		return 143, nil
 	}
 	if u.SSL {
 		return 995, nil

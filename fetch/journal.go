@@ -53,6 +53,8 @@ func writeJournal(path string, j journal) error {
 // recoverJournal finishes the batch a crashed run left in its journal, if
 // any. Without a journal it does nothing.
 func recoverJournal(uids *UIDStore, log *slog.Logger) error {
+	commitMu.Lock()
+	defer commitMu.Unlock()
 	path := journalPath(uids.Path())
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

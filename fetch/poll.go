@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/imap"
 	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
@@ -75,6 +76,7 @@ type session struct {
 	key    string // idfile account key
 	label  string
 	client *pop3.Client
+	imap   *imap.Session // instead of client when the protocol is IMAP
 	conn   net.Conn
 	route  *route
 	dlv    deliver.Deliverer
@@ -89,6 +91,8 @@ type session struct {
 	sub      *subsession       // carried across the sessions of one poll (expunge N)
 	last     bounceInfo        // of the message being delivered (notify.go)
 	alias    *hostAliasChecker // multidrop dns (multidrop_dns.go)
+
+	imapPollState // IMAP only (imap_poll.go)
 }
 
 type pendingMsg struct {
@@ -134,8 +138,16 @@ func (s *session) timeout() time.Duration {
 func (s *session) run(ctx context.Context, d *dialer) error {
 	log := s.opts.logger()
 	srv, u := s.job.Server, s.job.User
-	if p := strings.ToUpper(srv.Protocol); p != "POP3" && p != "APOP" && p != "AUTO" && p != "" {
-		return &Error{Poll: s.label, Status: StatusProtocol, Err: fmt.Errorf("protocol %s is not supported yet (POP3 and APOP are)", srv.Protocol)}
+	switch p := strings.ToUpper(srv.Protocol); p {
+	case "IMAP":
+		return s.runIMAP(ctx, d)
+	case "AUTO", "":
+		if done, err := s.tryIMAP(ctx, d); done {
+			return err
+		}
+	case "POP3", "APOP":
+	default:
+		return &Error{Poll: s.label, Status: StatusProtocol, Err: fmt.Errorf("protocol %s is not supported yet (POP3, APOP and IMAP are)", srv.Protocol)}
 	}
 	r, err := chooseRoute(srv, u, s.opts)
 	if err != nil {
@@ -416,14 +428,17 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	return nil
 }
 
-// countingReader records whether a read error came from the server.
+// countingReader counts the bytes read and records whether a read error
+// came from the server.
 type countingReader struct {
 	r   io.Reader
+	n   int64
 	err error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	c.n += int64(n)
 	if err != nil && err != io.EOF {
 		c.err = err
 	}
@@ -458,12 +473,19 @@ func (e *oversizeError) Error() string {
 }
 
 func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReader, idx, n int) error {
-	srv, u := s.job.Server, s.job.User
 	defer rd.Close()
+	return s.deliverOne(ctx, m, rd, "POP3", idx, n)
+}
+
+// deliverOne delivers the message m, read from r, whatever the protocol
+// that retrieved it (named in the Received header), and adds it to the
+// pending list of flush.
+func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protocol string, idx, n int) error {
+	srv, u := s.job.Server, s.job.User
 	if s.br == nil {
-		s.br = bufio.NewReaderSize(rd, headerPeek)
+		s.br = bufio.NewReaderSize(r, headerPeek)
 	} else {
-		s.br.Reset(rd)
+		s.br.Reset(r)
 	}
 	fields := peekHeader(s.br)
 	env := deliver.Envelope{From: senderOf(fields), To: s.localRecipients(), Remote: s.label}
@@ -487,7 +509,7 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 		ri := receivedInfo{
 			serverName: queryName(srv),
 			localHost:  s.localHost(),
-			protocol:   "POP3",
+			protocol:   protocol,
 			version:    s.opts.Version,
 			date:       s.opts.now(),
 		}
@@ -495,7 +517,7 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 			ri.serverIP = ta.IP.String()
 		}
 		if srv.Tracepolls {
-			ri.pollLabel, ri.account = srv.Pollname, u.Remotename
+			ri.pollLabel, ri.account, ri.folder = srv.Pollname, u.Remotename, s.imapFolder
 		}
 		if len(env.To) == 1 {
 			ri.recipient = env.To[0] + "@" + s.smtpDomain()
@@ -518,10 +540,10 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 	}
 	if err == nil && copied > limit {
 		tx.Abort()
-		// Close the connection first: the deferred rd.Close would
-		// otherwise drain the endless message. Nothing was DELEd in
-		// this session, so the message stays on the server.
-		s.client.Close()
+		// Close the connection first: the caller's deferred close of the
+		// message would otherwise drain the endless message. Nothing was
+		// deleted in this session, so the message stays on the server.
+		s.closeConn()
 		return &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &oversizeError{num: m.num, listed: m.size, cap: limit}}
 	}
 	if err == nil {
@@ -545,14 +567,26 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 		pm.key = k.Key()
 	}
 	s.pending = append(s.pending, pm)
-	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, idx, n, rd.Bytes(), s.dlv))
+	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, idx, n, cr.n, s.dlv))
 	return nil
+}
+
+// closeConn closes the session's connection at once.
+func (s *session) closeConn() {
+	if s.client != nil {
+		s.client.Close()
+	}
+	if s.imap != nil {
+		s.imap.Close()
+	}
 }
 
 // record makes the pending deliveries durable (the deliverer's group
 // commit) and records their UIDs durably in the idfile. Only what record
 // accepted may be deleted on the server.
 func (s *session) record() error {
+	commitMu.Lock() // one commit at a time per process (IDLE sessions run concurrently)
+	defer commitMu.Unlock()
 	if st, ok := s.dlv.(stager); ok {
 		return s.recordJournaled(st)
 	}

@@ -15,6 +15,7 @@ type receivedInfo struct {
 	version    string
 	pollLabel  string // with tracepolls
 	account    string // with tracepolls
+	folder     string // with tracepolls, IMAP
 	recipient  string // "" when several
 	multidrop  bool
 	date       time.Time
@@ -35,6 +36,9 @@ func receivedHeader(ri receivedInfo) string {
 	fmt.Fprintf(&b, "\n\tby %s with %s (gofetchmail-%s", ri.localHost, ri.protocol, ri.version)
 	if ri.pollLabel != "" {
 		fmt.Fprintf(&b, " polling %s account %s", ri.pollLabel, ri.account)
+		if ri.folder != "" {
+			fmt.Fprintf(&b, " folder %s", ri.folder)
+		}
 	}
 	b.WriteString(")\n\t")
 	if ri.recipient != "" {

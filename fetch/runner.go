@@ -23,6 +23,7 @@ type Runner struct {
 	mu      sync.Mutex
 	watched map[*transport.SSHClient]bool
 	dead    map[*transport.SSHClient]bool
+	idle    idlers // IMAP IDLE sessions (imap_idle.go)
 }
 
 // NewRunner makes a Runner; Close it to close its connections.
@@ -33,12 +34,15 @@ func NewRunner(opts Options) *Runner {
 }
 
 // Run polls every job in order, as the package-level Run does, reusing the
-// SSH connections of earlier cycles that are still alive.
+// SSH connections of earlier cycles that are still alive. IMAP entries with
+// idle are handed to IDLE sessions that run on between cycles (see
+// imap_idle.go) instead; uids should come from Store.
 func (r *Runner) Run(ctx context.Context, jobs []Job, uids *UIDStore) []Result {
 	r.prune()
 	if err := recoverJournal(uids, r.opts.logger()); err != nil {
 		r.opts.logger().Error(err.Error())
 	}
+	jobs = r.startIdlers(ctx, jobs, uids)
 	out := make([]Result, 0, len(jobs))
 	for _, j := range jobs {
 		out = append(out, pollOne(ctx, r.d, j, uids, &r.opts))
@@ -47,8 +51,11 @@ func (r *Runner) Run(ctx context.Context, jobs []Job, uids *UIDStore) []Result {
 	return out
 }
 
-// Close closes the kept connections.
-func (r *Runner) Close() { r.d.close() }
+// Close ends the IDLE sessions and closes the kept connections.
+func (r *Runner) Close() {
+	r.stopIdlers()
+	r.d.close()
+}
 
 // prune drops the connections that died since the last cycle.
 func (r *Runner) prune() {

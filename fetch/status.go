@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/gofetchmail/gofetchmail/imap"
 	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 	"github.com/gofetchmail/gofetchmail/transport"
@@ -80,6 +81,8 @@ func StatusOf(err error) Status {
 		cmd   *transport.CommandError
 		del   *deliveryError
 		nerr  net.Error
+		ierr  *imap.Error
+		iprot *imap.ProtocolError
 	)
 	switch {
 	case errors.As(err, &syn):
@@ -103,6 +106,18 @@ func StatusOf(err error) Status {
 		}
 		return StatusError
 	case errors.As(err, &prot):
+		return StatusProtocol
+	case errors.As(err, &ierr):
+		switch {
+		case imap.IsInUse(ierr):
+			return StatusLockBusy
+		case imap.IsAuthError(ierr):
+			return StatusAuthFail
+		case imap.IsUnavailable(ierr):
+			return StatusServBusy
+		}
+		return StatusError
+	case errors.As(err, &iprot):
 		return StatusProtocol
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		// fetchmail 6.4 ends a poll that timed out waiting for the server

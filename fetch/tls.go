@@ -228,8 +228,12 @@ func (s *session) startTLS(ctx context.Context, caps pop3.Capabilities) error {
 	return nil
 }
 
-// encrypted reports whether the POP3 session runs over TLS now.
+// encrypted reports whether the POP3 or IMAP session runs over TLS now.
 func (s *session) encrypted() bool {
+	if s.imap != nil {
+		_, ok := s.imap.Conn().(*tls.Conn)
+		return ok
+	}
 	_, ok := s.client.Conn().(*tls.Conn)
 	return ok
 }

@@ -14,6 +14,10 @@ type Options struct {
 	Home string // home directory for the default idfile; default $HOME
 	Root bool   // running as uid 0: the postmaster defaults to "postmaster"
 	Prog string // program name in messages; default DefaultProg
+	// MultiIdle accepts idle on several accounts or folders (gofetchmail's
+	// daemon runs one IDLE session for each); false keeps fetchmail's
+	// "idle mode does not work for multiple folders or accounts" error.
+	MultiIdle bool
 }
 
 func (o *Options) fill() {

@@ -142,7 +142,7 @@ func (p *parser) postParse(opts Options) (*Config, []Warning, error) {
 		}
 		mboxes += max(len(u.mailboxes), 1)
 	}
-	if idle > 0 && mboxes > 1 {
+	if idle > 0 && mboxes > 1 && !opts.MultiIdle {
 		return fail([]string{"Error: idle mode does not work for multiple folders or accounts!"}, false)
 	}
 

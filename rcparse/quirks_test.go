@@ -326,6 +326,17 @@ func TestQuirkEnvelopeAndSDPS(t *testing.T) {
 	}
 }
 
+func TestMultiIdleOption(t *testing.T) {
+	src := []byte("poll x proto imap user u idle folder a b\npoll y proto imap user v idle\n")
+	cfg, _, err := Parse("rc", src, Options{User: "me", Home: "/home/me", MultiIdle: true})
+	if err != nil || len(cfg.Servers) != 2 || !cfg.Servers[1].Users[0].Idle {
+		t.Fatalf("MultiIdle: %v", err)
+	}
+	if _, _, err := Parse("rc", src, Options{User: "me", Home: "/home/me"}); err == nil {
+		t.Fatal("without MultiIdle the fetchmail error is gone")
+	}
+}
+
 func TestQuirkPostParseErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{"poll x user u idle folder a b\n", "fetchmail: Error: idle mode does not work for multiple folders or accounts!"},

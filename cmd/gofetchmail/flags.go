@@ -33,7 +33,8 @@ type flags struct {
 	postmaster, envelope, qvirtual, smtpaddress, smtpname        string
 	antispam, badheader, fetchdomains, principal, iface, monitor string
 	timeout, limit, warnings, batchlimit, fetchlimit             int
-	fetchsizelimit, fastuidl, expunge                            int
+	fetchsizelimit, fastuidl, expunge, idletimeout               int
+	forceidle                                                    bool
 
 	// gofetchmail extensions
 	maildir, mbox, sshtunnel string
@@ -74,6 +75,8 @@ func newFlags(stderr io.Writer) *flags {
 	fs.StringVar(&f.proto, "proto", "", "alias of --protocol")
 	fs.BoolVarP(&f.uidl, "uidl", "U", false, "force the use of UIDLs (pop3 only)")
 	fs.BoolVar(&f.idle, "idle", false, "tells the IMAP server to send notice of new messages")
+	fs.IntVar(&f.idletimeout, "idletimeout", 0, "re-issue IMAP IDLE after this many seconds (fetchmail 6.5)")
+	fs.BoolVar(&f.forceidle, "forceidle", false, "use IMAP IDLE even if the server does not announce it (fetchmail 6.5)")
 	fs.StringVarP(&f.service, "service", "P", "", "specify service (port) to connect to")
 	fs.StringVar(&f.port, "port", "", "obsolete alias of --service")
 	fs.StringVar(&f.auth, "auth", "", "authentication type (password/cram-md5/otp/ssh/external/any)")

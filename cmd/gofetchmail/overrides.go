@@ -118,6 +118,9 @@ func applyOverrides(cfg *rcparse.Config, f *flags) error {
 		if g("sshtunnel") {
 			s.SSHTunnel = str(f.sshtunnel)
 		}
+		if g("idletimeout") {
+			s.IdleTimeout = f.idletimeout
+		}
 		for _, u := range s.Users {
 			applyUser(u, f, antispam, abs)
 		}
@@ -151,6 +154,9 @@ func applyUser(u *rcparse.User, f *flags, antispam []int, abs func(string) strin
 	}
 	if g("idle") {
 		u.Idle = true
+	}
+	if g("forceidle") {
+		u.Forceidle = true
 	}
 	if g("ssl") {
 		u.SSL = true

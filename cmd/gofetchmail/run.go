@@ -177,7 +177,11 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 	if len(jobs) == 0 {
 		return int(fetch.StatusNoMail)
 	}
-	uids, err := fetch.LoadUIDStore(cfg.Idfile)
+	load := fetch.LoadUIDStore
+	if runner != nil {
+		load = runner.Store // shared with the IMAP IDLE sessions
+	}
+	uids, err := load(cfg.Idfile)
 	if err != nil {
 		opts.Logger.Error(err.Error())
 		return int(fetch.StatusIOErr)
@@ -213,6 +217,9 @@ func dueJobs(all []fetch.Job, cycle int) []fetch.Job {
 // A nil config means: exit with the returned code.
 func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Config, int) {
 	opts := rcparse.Options{Home: home, User: loginName(), Root: os.Geteuid() == 0}
+	// IDLE on several accounts is an extension; --configdump keeps
+	// fetchmail's verdict on the file.
+	opts.MultiIdle = !f.configdump
 	if !f.version && !f.configdump {
 		if err := rcparse.CheckPermissions(rcpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(stderr, "gofetchmail: %v\n", err)

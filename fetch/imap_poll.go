@@ -1,0 +1,525 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofetchmail/gofetchmail/imap"
+)
+
+// IMAP retrieval, as fetchmail does it (the folder list, unseen messages
+// unless fetchall, \Seen with keep, \Deleted and EXPUNGE otherwise) plus
+// UID and UIDVALIDITY tracking (see imap_state.go). The delivery path and
+// its durability rules are POP3's: deliverOne, flush, record, salvage. A
+// message is marked \Deleted only after its delivery is durable and its
+// UID durably recorded, and its UID is forgotten only after the EXPUNGE.
+
+// imapPollState is the part of a session only IMAP uses.
+type imapPollState struct {
+	imapFolder    string   // the folder being polled
+	imapTaken     int      // messages taken in earlier folders (fetchlimit)
+	imapMarked    []uint32 // marked \Deleted, not yet expunged
+	imapMarkedIDs []string // their idfile entries
+}
+
+// imapRoute is chooseRoute for IMAP: default ports 143 and 993.
+func (s *session) imapRoute() (*route, error) {
+	sc := *s.job.Server
+	sc.Protocol = "IMAP"
+	return chooseRoute(&sc, s.job.User, s.opts)
+}
+
+// imapAbsent marks a failure that means "no IMAP server there": the
+// connection was refused or the greeting was not IMAP. protocol auto then
+// tries POP3.
+type imapAbsent struct{ err error }
+
+func (e *imapAbsent) Error() string { return e.err.Error() }
+func (e *imapAbsent) Unwrap() error { return e.err }
+
+// tryIMAP is protocol auto's first attempt, as in fetchmail: IMAP, and
+// POP3 (done false) when no IMAP server answers.
+func (s *session) tryIMAP(ctx context.Context, d *dialer) (done bool, err error) {
+	err = s.runIMAP(ctx, d)
+	var absent *imapAbsent
+	if !errors.As(err, &absent) {
+		return true, err
+	}
+	s.opts.logger().Info("no IMAP server answers; trying POP3 (protocol auto)", "poll", s.label, "err", absent.err)
+	s.route, s.conn, s.imap = nil, nil, nil
+	s.res = Result{}
+	return false, nil
+}
+
+func (s *session) runIMAP(ctx context.Context, d *dialer) error {
+	if err := s.imapConnect(ctx, d); err != nil {
+		return err
+	}
+	defer s.imap.Close()
+	defer s.closeTarget()
+	folders := s.job.User.Mailboxes
+	if len(folders) == 0 {
+		folders = []string{"INBOX"}
+	}
+	for _, f := range folders {
+		if err := s.pollFolder(ctx, f); err != nil {
+			return err
+		}
+	}
+	if err := s.imap.Logout(ctx); err != nil {
+		// Everything is expunged and recorded by now: nothing depends on it.
+		s.opts.logger().Debug("LOGOUT failed", "poll", s.label, "err", err)
+	}
+	return nil
+}
+
+// closeTarget closes the deliverer, if one was opened.
+func (s *session) closeTarget() {
+	if s.dlv != nil {
+		s.dlv.Close()
+		s.dlv = nil
+	}
+}
+
+// imapConnect opens the IMAP session of s up to the authenticated state:
+// route, dial, TLS (implicit or STARTTLS), greeting, login.
+func (s *session) imapConnect(ctx context.Context, d *dialer) error {
+	log := s.opts.logger()
+	srv, u := s.job.Server, s.job.User
+	auto := !strings.EqualFold(srv.Protocol, "IMAP")
+	r, err := s.imapRoute()
+	if err != nil {
+		return err
+	}
+	s.route = r
+	log.Info("polling "+s.label+" via "+r.describe()+" (IMAP)", "poll", s.label)
+	conn, err := d.dial(ctx, r, srv, s.timeout())
+	if err != nil {
+		if auto {
+			return &imapAbsent{err}
+		}
+		return err
+	}
+	s.conn = conn
+	if u.SSL {
+		cfg, err := tlsConfig(srv, u)
+		if err != nil {
+			conn.Close()
+			return &Error{Poll: s.label, Status: StatusSocket, Err: err}
+		}
+		tc := tls.Client(conn, cfg)
+		if err := handshake(ctx, tc, s.timeout()); err != nil {
+			conn.Close()
+			return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("TLS handshake with %s: %w", cfg.ServerName, err)}
+		}
+		conn = tc
+	}
+	iopts := &imap.Options{Timeout: s.timeout()}
+	if s.opts.Verbose > 0 {
+		iopts.Trace = func(dir byte, line string) { log.Debug("IMAP" + string(dir) + " " + line) }
+	}
+	sess, err := imap.Open(ctx, conn, iopts)
+	if err != nil {
+		var pe *imap.ProtocolError
+		if auto && (errors.As(err, &pe) || errors.Is(err, io.ErrUnexpectedEOF)) {
+			return &imapAbsent{err}
+		}
+		return err
+	}
+	s.imap = sess
+	s.conn = sess.Conn()
+	err = s.imapSecureAndLogin(ctx)
+	if err != nil {
+		sess.Close()
+	}
+	return err
+}
+
+// imapSecureAndLogin runs STARTTLS and the login of a fresh session.
+func (s *session) imapSecureAndLogin(ctx context.Context) error {
+	u := s.job.User
+	if err := s.imapStartTLS(ctx); err != nil {
+		return err
+	}
+	if s.encrypted() && !u.SSLCertck && u.SSLFingerprint == nil {
+		s.opts.logger().Warn("the server certificate was not checked: the connection is insecure, continuing anyway (use sslcertck or sslfingerprint)", "poll", s.label)
+	}
+	if s.imap.PreAuth() {
+		s.opts.logger().Debug("the server greeted with PREAUTH: already logged in, no credentials sent", "poll", s.label)
+		return nil
+	}
+	caps, err := s.imap.Caps(ctx)
+	if err != nil {
+		return err
+	}
+	return s.imapAuthenticate(ctx, caps)
+}
+
+// imapStartTLS applies fetchmail's STARTTLS rules (mustSTLS, mayTrySTLS),
+// except that inside SSH (the in-process channel or an ssh plugin) TLS is
+// not demanded, and that after a PREAUTH greeting, where STARTTLS is not
+// allowed, a mandatory TLS is an error telling to add sslproto ”.
+func (s *session) imapStartTLS(ctx context.Context) error {
+	srv, u := s.job.Server, s.job.User
+	sess := s.imap
+	must := mustSTLS(u, s.route) && !s.sshPlugin()
+	may := mayTrySTLS(u, s.route) && !s.sshPlugin()
+	if !must && !may {
+		return nil
+	}
+	if sess.PreAuth() {
+		if must {
+			return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: the server greeted with PREAUTH, after which STARTTLS is not possible (add sslproto '' to the rc file to go on without TLS)", errTLSUpgrade)}
+		}
+		return nil
+	}
+	caps, err := sess.Caps(ctx)
+	if err != nil {
+		return err
+	}
+	if !caps.Has("STARTTLS") {
+		if must {
+			return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: the server does not offer STARTTLS (add sslproto '' to the rc file to allow plain text)", errTLSUpgrade)}
+		}
+		return nil
+	}
+	cfg, err := tlsConfig(srv, u)
+	if err != nil {
+		return &Error{Poll: s.label, Status: StatusSocket, Err: err}
+	}
+	err = sess.StartTLS(ctx, cfg)
+	var refused *imap.Error
+	switch {
+	case err == nil:
+		s.conn = sess.Conn()
+		s.opts.logger().Debug("STARTTLS: TLS established", "poll", s.label)
+		return nil
+	case !must && errors.As(err, &refused):
+		s.opts.logger().Warn("the server refused STARTTLS; continuing without TLS", "poll", s.label, "err", err)
+		return nil
+	}
+	return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: %s: %w", errTLSUpgrade, cfg.ServerName, err)}
+}
+
+// pollFolder retrieves the chosen messages of one folder.
+func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
+	log := s.opts.logger()
+	sess := s.imap
+	u := s.job.User
+	mb, err := sess.Select(ctx, folder, s.opts.Check)
+	if err != nil {
+		return err
+	}
+	s.key = imapStateKey(AccountKey(u.Remotename, queryName(s.job.Server)), folder)
+	s.imapFolder = folder
+	track := mb.UIDValidity != 0
+	if !track {
+		log.Warn(fmt.Sprintf("%s: folder %s has no UIDVALIDITY; no UID state is kept for it (only \\Seen tells what is new)", s.label, folder))
+	}
+	st := loadIMAPState(s.uids, s.key, mb.UIDValidity)
+	if len(st.stale) > 0 && !s.opts.Check {
+		if st.oldValid != 0 {
+			log.Warn(fmt.Sprintf("%s: the UIDVALIDITY of folder %s changed from %d to %d: the mailbox was rebuilt on the server; %d recorded UIDs forgotten, unseen messages are fetched", s.label, folder, st.oldValid, mb.UIDValidity, len(st.stale)))
+		}
+		s.uids.Remove(s.key, st.stale...)
+	}
+	next := mb.UIDNext
+	if mb.Exists == 0 {
+		log.Info(fmt.Sprintf("No mail for %s at %s (folder %s)", u.Remotename, s.job.Server.Pollname, folder))
+		if !s.opts.Check {
+			s.uids.Remove(s.key, recordedEntries(mb.UIDValidity, slices.Collect(maps.Keys(st.recorded)))...)
+			return s.saveWatermark(st, mb.UIDValidity, next, track)
+		}
+		return nil
+	}
+	all, err := sess.Search(ctx, imap.Query{})
+	if err != nil {
+		return err
+	}
+	if next == 0 && len(all) > 0 {
+		next = all[len(all)-1] + 1
+	}
+	present := make(map[uint32]bool, len(all))
+	for _, x := range all {
+		present[x] = true
+	}
+	var cand, unseen []uint32
+	if u.Fetchall {
+		cand, err = sess.Search(ctx, imap.Query{Undeleted: true})
+	} else {
+		unseen, err = sess.Search(ctx, imap.Query{Unseen: true, Undeleted: true})
+		cand = slices.Clone(unseen)
+		if err == nil && st.next > 0 && track {
+			var newer []uint32
+			newer, err = sess.Search(ctx, imap.Query{FromUID: st.next, Undeleted: true})
+			cand = append(cand, newer...)
+			slices.Sort(cand)
+			cand = slices.Compact(cand)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	var fresh, old []uint32
+	for x := range st.recorded {
+		if present[x] {
+			old = append(old, x)
+		}
+	}
+	slices.Sort(old)
+	for _, x := range cand {
+		if st.recorded[x] && !u.Fetchall {
+			continue
+		}
+		fresh = append(fresh, x)
+	}
+	sizes, err := sess.Sizes(ctx, fresh)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, x := range fresh {
+		total += sizes[x]
+	}
+	s.res.Waiting += len(fresh)
+	seen := int(mb.Exists) - len(fresh)
+	log.Info(fmt.Sprintf("%d messages (%d seen) for %s at %s (folder %s) (%d octets new).", mb.Exists, seen, u.Remotename, s.job.Server.Pollname, folder, total))
+	if s.opts.Check {
+		return nil
+	}
+	// Recorded UIDs the server no longer has were expunged by someone else.
+	var gone []uint32
+	for x := range st.recorded {
+		if !present[x] {
+			gone = append(gone, x)
+		}
+	}
+	s.uids.Remove(s.key, recordedEntries(mb.UIDValidity, gone)...)
+
+	// Delivered by an earlier poll, still there: deleted (not delivered
+	// again) without keep, or with flush. With keep, one that is still
+	// unseen (that poll broke off before its STORE) is marked \Seen now.
+	if u.Keep && !u.Flush {
+		var unmarked []uint32
+		for _, x := range unseen {
+			if st.recorded[x] {
+				unmarked = append(unmarked, x)
+			}
+		}
+		if err := sess.Store(ctx, unmarked, imap.FlagSeen); err != nil {
+			return err
+		}
+	}
+	if !u.Keep || u.Flush {
+		for _, x := range old {
+			s.toDelete = append(s.toDelete, int(x))
+			s.deleted = append(s.deleted, imapEntry(mb.UIDValidity, x))
+		}
+	}
+	left := next // the lowest UID wanted but not delivered
+	var want []uint32
+	oversized := 0
+	for _, x := range fresh {
+		if u.Limit > 0 && sizes[x] > int64(u.Limit) {
+			if u.Limitflush {
+				log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized) flushed", s.label, x, sizes[x]))
+				s.toDelete = append(s.toDelete, int(x))
+				continue
+			}
+			log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized)", s.label, x, sizes[x]))
+			s.res.Skipped++
+			oversized++
+			continue
+		}
+		want = append(want, x)
+	}
+	if u.Fetchlimit > 0 {
+		room := max(u.Fetchlimit-s.imapTaken, 0)
+		if len(want) > room {
+			log.Info(fmt.Sprintf("fetchlimit %d reached; %d messages left on the server", u.Fetchlimit, len(want)-room))
+			left = min(left, want[room])
+			want = want[:room]
+			s.res.Status = StatusMaxFetch
+		}
+		s.imapTaken += len(want)
+	}
+	entry := func(x uint32) string {
+		if !track {
+			return ""
+		}
+		return imapEntry(mb.UIDValidity, x)
+	}
+	if len(want) > 0 {
+		if s.dlv == nil {
+			dlv, err := openTarget(s.job, s.opts)
+			if err != nil {
+				return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
+			}
+			s.dlv = dlv
+		}
+		if s.buf == nil {
+			s.buf = make([]byte, 256*1024)
+		}
+		defer func() {
+			if err != nil {
+				s.salvage()
+			}
+		}()
+		if left, err = s.imapRetrieve(ctx, want, sizes, entry, left); err != nil {
+			return err
+		}
+	}
+	if err := s.imapApplyDeletes(ctx, true); err != nil {
+		return err
+	}
+	if s.res.Delivered == 0 && s.res.Skipped > oversized && s.res.Status == 0 {
+		s.res.Status = StatusSMTP
+	}
+	return s.saveWatermark(loadIMAPState(s.uids, s.key, mb.UIDValidity), mb.UIDValidity, left, track)
+}
+
+func recordedEntries(validity uint32, uids []uint32) []string {
+	out := make([]string, len(uids))
+	for i, x := range uids {
+		out[i] = imapEntry(validity, x)
+	}
+	return out
+}
+
+// saveWatermark records that every UID below next was considered.
+func (s *session) saveWatermark(st imapFolderState, validity, next uint32, track bool) error {
+	if track && next > 0 {
+		if w := imapWatermark(validity, next); w != st.nextEntry {
+			if st.nextEntry != "" {
+				s.uids.Remove(s.key, st.nextEntry)
+			}
+			s.uids.Add(s.key, w)
+		}
+	}
+	if err := s.uids.Save(); err != nil {
+		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
+	}
+	return nil
+}
+
+// imapRetrieve fetches want in batches of Options.BatchSize: one streamed
+// UID FETCH per batch, then the batch is made durable and recorded (flush)
+// and only then marked \Seen (keep) or \Deleted. It returns the lowest UID
+// left on the server for a retry (failed deliveries), or left.
+func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uint32]int64, entry func(uint32) string, left uint32) (uint32, error) {
+	log := s.opts.logger()
+	u := s.job.User
+	prog := Progress{Poll: s.label, Total: len(want)}
+	for _, x := range want {
+		prog.TotalBytes += sizes[x]
+	}
+	started := time.Now()
+	idx := 0
+	batch := s.opts.batchSize()
+	for i := 0; i < len(want); i += batch {
+		part := want[i:min(i+batch, len(want))]
+		err := s.imap.FetchBodies(ctx, part, func(b imap.Body) error {
+			idx++
+			m := message{num: int(b.UID), uid: entry(b.UID), size: sizes[b.UID]}
+			if m.size == 0 {
+				m.size = b.Size
+			}
+			cr := &countingReader{r: b.R}
+			lf := newCRLFReader(cr)
+			err := s.deliverOne(ctx, m, lf, "IMAP", idx, len(want))
+			lf.release()
+			if s.opts.Progress != nil {
+				prog.Done++
+				prog.Bytes += cr.n
+				prog.Elapsed = time.Since(started)
+				s.opts.Progress(prog)
+			}
+			var de *deliveryError
+			if errors.As(err, &de) {
+				switch deliveryVerdict(s.job, de.err) {
+				case verdictStopPoll:
+					return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
+				case verdictDelete:
+					log.Error(fmt.Sprintf("message %s:%d refused permanently, deleted (no softbounce): %v", s.label, b.UID, de.err))
+					s.toDelete = append(s.toDelete, int(b.UID))
+					return nil
+				}
+				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, b.UID, de.err))
+				s.res.Skipped++
+				left = min(left, b.UID)
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return left, err
+		}
+		var kept []uint32
+		if u.Keep {
+			for _, p := range s.pending {
+				kept = append(kept, uint32(p.num))
+			}
+		}
+		if err := s.flush(); err != nil {
+			return left, err
+		}
+		// fetchmail marks a kept message \Seen by fetching it; BODY.PEEK
+		// does not, so it is marked now, once its delivery is durable.
+		if err := s.imap.Store(ctx, kept, imap.FlagSeen); err != nil {
+			return left, err
+		}
+		if err := s.imapApplyDeletes(ctx, false); err != nil {
+			return left, err
+		}
+	}
+	return left, nil
+}
+
+// imapApplyDeletes marks the messages of toDelete \Seen \Deleted, and
+// expunges as the expunge option says: after every N deletions, only at
+// the end of the folder (expunge 0), or after every batch (unset: fetchmail
+// expunges after every deletion). The UIDs of expunged messages are then
+// forgotten.
+func (s *session) imapApplyDeletes(ctx context.Context, final bool) error {
+	u := s.job.User
+	if len(s.toDelete) > 0 {
+		uids := make([]uint32, len(s.toDelete))
+		for i, n := range s.toDelete {
+			uids[i] = uint32(n)
+		}
+		if err := s.imap.Store(ctx, uids, imap.FlagSeen, imap.FlagDeleted); err != nil {
+			return err
+		}
+		s.imapMarked = append(s.imapMarked, uids...)
+		s.imapMarkedIDs = append(s.imapMarkedIDs, s.deleted...)
+		s.toDelete, s.deleted = s.toDelete[:0], s.deleted[:0]
+	}
+	n := len(s.imapMarked)
+	if n == 0 {
+		return nil
+	}
+	due := final || !u.ExpungeSet || (u.Expunge > 0 && n >= u.Expunge)
+	if !due {
+		return nil
+	}
+	if err := s.imap.Expunge(ctx, s.imapMarked); err != nil {
+		// Their UIDs stay recorded: the next poll deletes them again
+		// without delivering them.
+		return err
+	}
+	s.res.Deleted += n
+	s.opts.logger().Info(fmt.Sprintf("%d messages deleted on %s", n, s.job.Server.Pollname))
+	s.uids.Remove(s.key, s.imapMarkedIDs...)
+	s.imapMarked, s.imapMarkedIDs = s.imapMarked[:0], s.imapMarkedIDs[:0]
+	if err := s.uids.Save(); err != nil {
+		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package imap
+
+import (
+	"context"
+	"slices"
+
+	goimap "github.com/emersion/go-imap/v2"
+)
+
+// Mailbox is what SELECT (or EXAMINE) says about a mailbox.
+type Mailbox struct {
+	Name        string
+	UIDValidity uint32 // 0 if the server sent none (RFC 2060 servers)
+	UIDNext     uint32 // 0 if the server sent none
+	Exists      uint32 // number of messages
+}
+
+// Select opens a mailbox, read-only (EXAMINE) when readOnly is set.
+func (s *Session) Select(ctx context.Context, name string, readOnly bool) (*Mailbox, error) {
+	cmd := "SELECT"
+	if readOnly {
+		cmd = "EXAMINE"
+	}
+	if err := s.start(); err != nil {
+		return nil, wrap(cmd, err)
+	}
+	var d *goimap.SelectData
+	err := s.call(ctx, cmd, func() error {
+		var err error
+		d, err = s.client.Select(name, &goimap.SelectOptions{ReadOnly: readOnly}).Wait()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Mailbox{Name: name, UIDValidity: d.UIDValidity, UIDNext: uint32(d.UIDNext), Exists: d.NumMessages}, nil
+}
+
+// Query selects messages for Search; the fields combine with AND.
+type Query struct {
+	Unseen    bool   // not \Seen
+	Undeleted bool   // not \Deleted
+	FromUID   uint32 // UID FromUID:* (only UIDs >= FromUID are returned)
+}
+
+// Search runs UID SEARCH and returns the matching UIDs in ascending order.
+func (s *Session) Search(ctx context.Context, q Query) ([]uint32, error) {
+	if err := s.start(); err != nil {
+		return nil, wrap("UID SEARCH", err)
+	}
+	crit := &goimap.SearchCriteria{}
+	if q.Unseen {
+		crit.NotFlag = append(crit.NotFlag, goimap.FlagSeen)
+	}
+	if q.Undeleted {
+		crit.NotFlag = append(crit.NotFlag, goimap.FlagDeleted)
+	}
+	if q.FromUID > 0 {
+		var set goimap.UIDSet
+		set.AddRange(goimap.UID(q.FromUID), 0) // FromUID:*
+		crit.UID = []goimap.UIDSet{set}
+	}
+	var out []uint32
+	err := s.call(ctx, "UID SEARCH", func() error {
+		d, err := s.client.UIDSearch(crit, nil).Wait()
+		if err != nil {
+			return err
+		}
+		for _, u := range d.AllUIDs() {
+			// n:* matches the last message even when its UID is below n.
+			if uint32(u) >= q.FromUID {
+				out = append(out, uint32(u))
+			}
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return slices.Compact(out), err
+}
+
+// Sizes returns the RFC822.SIZE of each of uids (UID FETCH). Messages the
+// server no longer has are missing from the map.
+func (s *Session) Sizes(ctx context.Context, uids []uint32) (map[uint32]int64, error) {
+	out := make(map[uint32]int64, len(uids))
+	if len(uids) == 0 {
+		return out, nil
+	}
+	if err := s.start(); err != nil {
+		return nil, wrap("UID FETCH", err)
+	}
+	err := s.call(ctx, "UID FETCH", func() error {
+		cmd := s.client.Fetch(uidSet(uids), &goimap.FetchOptions{UID: true, RFC822Size: true})
+		for {
+			msg := cmd.Next()
+			if msg == nil {
+				break
+			}
+			b, err := msg.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			if b.UID != 0 {
+				out[uint32(b.UID)] = b.RFC822Size
+			}
+		}
+		return cmd.Close()
+	})
+	return out, err
+}
+
+// Store adds flags to the messages uids (UID STORE +FLAGS.SILENT).
+func (s *Session) Store(ctx context.Context, uids []uint32, flags ...string) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	if err := s.start(); err != nil {
+		return wrap("UID STORE", err)
+	}
+	fl := make([]goimap.Flag, len(flags))
+	for i, f := range flags {
+		fl[i] = goimap.Flag(f)
+	}
+	return s.call(ctx, "UID STORE", func() error {
+		return s.client.Store(uidSet(uids), &goimap.StoreFlags{Op: goimap.StoreFlagsAdd, Silent: true, Flags: fl}, nil).Close()
+	})
+}
+
+// Expunge removes the messages marked \Deleted: only uids with UID
+// EXPUNGE when the server has UIDPLUS, else all of them (EXPUNGE).
+func (s *Session) Expunge(ctx context.Context, uids []uint32) error {
+	if err := s.start(); err != nil {
+		return wrap("EXPUNGE", err)
+	}
+	var uidplus bool
+	if err := s.call(ctx, "CAPABILITY", func() error { uidplus = s.client.Caps().Has(goimap.CapUIDPlus); return nil }); err != nil {
+		return err
+	}
+	if len(uids) > 0 && uidplus {
+		return s.call(ctx, "UID EXPUNGE", func() error { return s.client.UIDExpunge(uidSet(uids)).Close() })
+	}
+	return s.call(ctx, "EXPUNGE", func() error { return s.client.Expunge().Close() })
+}
+
+// The flags a retriever sets.
+const (
+	FlagSeen    = `\Seen`
+	FlagDeleted = `\Deleted`
+)
+
+func uidSet(uids []uint32) goimap.UIDSet {
+	var set goimap.UIDSet
+	for _, u := range uids {
+		set.AddNum(goimap.UID(u))
+	}
+	return set
+}
