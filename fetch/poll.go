@@ -353,7 +353,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		nums[i] = m.num
 		byNum[m.num] = m
 	}
-	p := s.client.RetrPipeline(ctx, nums, s.window())
+	p := s.client.RetrPipeline(ctx, nums, s.retrWindow())
 	prog := Progress{Poll: s.label, Total: len(want)}
 	for _, m := range want {
 		prog.TotalBytes += m.size
@@ -679,9 +679,21 @@ func (s *session) deleteMarked(ctx context.Context) error {
 	return s.client.DeleMany(ctx, s.toDelete, s.window())
 }
 
-// window is how many commands are kept in flight: RFC 2449 PIPELINING
-// when the server offers it, else one.
+// window is how many short commands (LIST n, DELE) go out in one write
+// under RFC 2449 PIPELINING: enough that a round trip is paid once per few
+// hundred messages, few enough that their replies (some 30 bytes each)
+// never fill the socket buffers while the commands are being written.
+// Without PIPELINING, one.
 func (s *session) window() int {
+	if s.caps.Has("PIPELINING") {
+		return 256
+	}
+	return 1
+}
+
+// retrWindow is how many RETR commands are kept in flight: the server
+// streams that many messages without waiting for the client.
+func (s *session) retrWindow() int {
 	if s.caps.Has("PIPELINING") {
 		return 32
 	}
