@@ -40,6 +40,14 @@ type SMTPOptions struct {
 	// Antispam lists reply codes that mean "refused as spam" (fetchmail's
 	// "antispam"); they set SMTPError.Spam.
 	Antispam []int
+	// Postmaster, when set, receives a message none of whose recipients
+	// the server accepts: when every RCPT TO was refused permanently,
+	// one more names this address (qualified like a local recipient),
+	// and the message goes there, as fetchmail forwards it to its
+	// postmaster ("no address matches; forwarding to postmaster"). The
+	// refused recipients stay listed in the transaction's Refused, for
+	// the bounce. "" keeps the message on the server instead.
+	Postmaster string
 	// Logger receives notices such as recipients refused while others
 	// were accepted. Default: slog.Default.
 	Logger *slog.Logger
@@ -244,7 +252,8 @@ func (s *SMTP) rcptAddr(local string) string {
 
 // Begin sends MAIL FROM, one RCPT TO per recipient and DATA. Recipients
 // refused permanently are logged and skipped while at least one is
-// accepted; a temporary refusal of any recipient, or no accepted recipient,
+// accepted; when none is, the message goes to the Postmaster if one is
+// set. A temporary refusal of any recipient, or no accepted recipient,
 // fails Begin (after RSET) so that the message stays on the server.
 func (s *SMTP) Begin(ctx context.Context, env Envelope) (Tx, error) {
 	if s.inTx {
@@ -318,6 +327,19 @@ func (s *SMTP) begin(env Envelope) (*smtpTx, error) {
 		}
 		refused = append(refused, se)
 		s.opts.Logger.Warn("recipient refused", "error", se.Error())
+	}
+	if accepted == 0 && s.opts.Postmaster != "" {
+		addr := s.rcptAddr(s.opts.Postmaster)
+		if err := c.Rcpt(addr, nil); err != nil {
+			e := s.smtpError(host, "RCPT TO", addr, err)
+			if se, ok := e.(*SMTPError); !ok || !se.Permanent {
+				return fail(e)
+			}
+			s.opts.Logger.Warn("the postmaster is refused too; the message stays on the server", "error", e.Error())
+		} else {
+			accepted++
+			s.opts.Logger.Warn(fmt.Sprintf("no recipient was accepted; forwarding to the postmaster <%s>, as fetchmail does", addr))
+		}
 	}
 	if accepted == 0 {
 		return fail(refused[len(refused)-1])

@@ -336,3 +336,43 @@ func TestSMTPBatchLimit(t *testing.T) {
 		t.Fatalf("%d messages in %d sessions, want 5 in 3", len(m.messages()), m.count())
 	}
 }
+
+// TestSMTPPostmasterFallback: a message all of whose recipients are
+// refused permanently goes to the Postmaster, the refused recipients still
+// reported for the bounce; a postmaster refused too, or refused for now,
+// keeps the message (Begin fails).
+func TestSMTPPostmasterFallback(t *testing.T) {
+	m := &fakeMTA{fakeScript: fakeScript{rcptErr: map[string]error{"bad@127.0.0.1": reply(550, "unknown user")}}}
+	s := newTestSMTP(t, SMTPOptions{Hosts: []string{newFakeMTA(t, m, false)}, Postmaster: "pm"})
+	tx, err := s.Begin(context.Background(), Envelope{From: "a@example.org", To: []string{"bad"}})
+	if err != nil {
+		t.Fatalf("Begin with a postmaster: %v", err)
+	}
+	io.WriteString(tx, "\nx\n")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	refused := tx.(PartialRefusal).Refused()
+	if len(refused) != 1 || refused[0].Recipient != "bad@127.0.0.1" || refused[0].Code != 550 {
+		t.Errorf("Refused() = %v, want bad@127.0.0.1 with 550", refused)
+	}
+	if got := m.messages(); len(got) != 1 || !slices.Equal(got[0].to, []string{"pm@127.0.0.1"}) {
+		t.Fatalf("stored %+v, want one message for pm@127.0.0.1", got)
+	}
+	for _, pmErr := range []error{reply(550, "no postmaster here"), reply(451, "later")} {
+		m.set(fakeScript{rcptErr: map[string]error{"bad@127.0.0.1": reply(550, "unknown user"), "pm@127.0.0.1": pmErr}})
+		if err := send(t, s, Envelope{To: []string{"bad"}}, "\nx\n"); err == nil {
+			t.Errorf("postmaster answered %v: the message was accepted", pmErr)
+		}
+		if n := len(m.messages()); n != 1 {
+			t.Errorf("postmaster answered %v: %d messages stored, want still 1", pmErr, n)
+		}
+	}
+	// Without a postmaster the refusal stands.
+	m.set(fakeScript{rcptErr: map[string]error{"bad@127.0.0.1": reply(550, "unknown user")}})
+	s2 := newTestSMTP(t, SMTPOptions{Hosts: []string{newFakeMTA(t, m, false)}})
+	var se *SMTPError
+	if err := send(t, s2, Envelope{To: []string{"bad"}}, "\nx\n"); !errors.As(err, &se) || !se.Permanent {
+		t.Errorf("no postmaster: err = %v, want the permanent refusal", err)
+	}
+}

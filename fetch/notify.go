@@ -18,7 +18,8 @@ import (
 //
 //   - a bounce (deliver.DSN) when the MTA refused a message permanently and
 //     the message is deleted (set no softbounce), or refused some of its
-//     recipients while the others got it: to the message's sender with
+//     recipients while the others (or the postmaster, who gets a message
+//     all of whose recipients were refused) got it: to the sender with
 //     bouncemail (the default), to the postmaster with no bouncemail, never
 //     in reply to a bounce; antispam refusals only with spambounce, 553
 //     (bad sender domain) never;
@@ -36,12 +37,17 @@ type bounceInfo struct {
 }
 
 // bounceInfoOf keeps what a bounce of the current message would need: its
-// header is still unread in s.br. Under softbounce (the default) a refused
-// message stays on the server and is not bounced, so nothing is kept
-// unless the message has several recipients, some of which the MTA may
-// refuse while the others get it.
+// header is still unread in s.br. Only an MTA refuses recipients. Under
+// softbounce (the default) a message it refuses entirely stays on the
+// server and is not bounced, unless a postmaster takes it instead; so
+// without a postmaster nothing is kept unless the message has several
+// recipients, some of which the MTA may refuse while the others get it.
 func (s *session) bounceInfoOf(env deliver.Envelope) bounceInfo {
-	if (s.job.Config == nil || s.job.Config.Softbounce) && len(env.To) < 2 {
+	if _, ok := s.dlv.(*deliver.SMTP); !ok {
+		return bounceInfo{}
+	}
+	cfg := s.job.Config
+	if (cfg == nil || (cfg.Softbounce && cfg.Postmaster == "")) && len(env.To) < 2 {
 		return bounceInfo{}
 	}
 	head, _ := s.br.Peek(headerPeek)

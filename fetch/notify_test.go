@@ -94,90 +94,111 @@ func bounceEnv(t *testing.T, msgs []pop3test.Message) (*testEnv, *scriptedMTA) {
 	return e, m
 }
 
-// TestBounceToSender: with no softbounce and bouncemail (the default), a
-// message the MTA refuses permanently is deleted and a DSN goes to its
-// sender from the null sender, naming the refused recipient, the MTA's
-// reply and the message's header.
+// TestBounceToSender: a message whose only recipient the MTA refuses
+// permanently goes to the postmaster instead and is deleted, and, with
+// bouncemail (the default), a DSN goes to its sender from the null sender,
+// naming the refused recipient, the MTA's reply and the message's header:
+// fetchmail 6.4's open_smtp_sink does both, under softbounce too.
 func TestBounceToSender(t *testing.T) {
-	e, m := bounceEnv(t, testMessages(2))
-	res := e.poll(t)
-	if res.Deleted != 2 {
-		t.Fatalf("result %+v, want 2 deleted", res)
-	}
-	got := m.messages()
-	if len(got) != 2 {
-		t.Fatalf("the MTA got %d messages, want 2 bounces:\n%s", len(got), e.log)
-	}
-	for i, b := range got {
-		if b.from != "" || len(b.to) != 1 || b.to[0] != "a@example.org" {
-			t.Errorf("bounce %d: MAIL FROM <%s> RCPT TO %v, want <> and a@example.org", i, b.from, b.to)
+	for _, softbounce := range []bool{false, true} {
+		e, m := bounceEnv(t, testMessages(2))
+		e.job.Config.Softbounce = softbounce
+		e.job.Config.Postmaster = "pm"
+		res := e.poll(t)
+		if res.Deleted != 2 || res.Delivered != 2 {
+			t.Fatalf("softbounce %v: result %+v, want 2 delivered (to the postmaster) and deleted", softbounce, res)
 		}
-		for _, want := range []string{
-			"From: Mail Delivery System <MAILER-DAEMON@desk.example.net>\r\n",
-			"Content-Type: multipart/report; report-type=delivery-status;",
-			"Reason: Some addresses were rejected by the MDA fetchmail forwards to.\r\n",
-			"Final-Recipient: rfc822; manish@127.0.0.1\r\n",
-			"Status: 5.1.1\r\n",
-			"Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n",
-			"Subject: test " + string(rune('1'+i)) + "\r\n",
-		} {
-			if !strings.Contains(b.data, want) {
-				t.Errorf("bounce %d lacks %q:\n%s", i, want, b.data)
+		var bounces, forwarded []mtaMsg
+		for _, g := range m.messages() {
+			if g.from == "" {
+				bounces = append(bounces, g)
+			} else {
+				forwarded = append(forwarded, g)
 			}
 		}
-	}
-	if !strings.Contains(e.log.String(), "bounced to a@example.org") {
-		t.Errorf("log:\n%s", e.log)
+		if len(forwarded) != 2 || len(bounces) != 2 {
+			t.Fatalf("softbounce %v: the MTA got %d messages for the postmaster and %d bounces, want 2 and 2:\n%s", softbounce, len(forwarded), len(bounces), e.log)
+		}
+		for i, f := range forwarded {
+			if len(f.to) != 1 || f.to[0] != "pm@127.0.0.1" || !strings.Contains(f.data, "Subject: test "+string(rune('1'+i))) {
+				t.Errorf("message %d: RCPT TO %v, want the postmaster pm@127.0.0.1 and the message itself", i, f.to)
+			}
+		}
+		for i, b := range bounces {
+			if len(b.to) != 1 || b.to[0] != "a@example.org" {
+				t.Errorf("bounce %d: MAIL FROM <%s> RCPT TO %v, want <> and a@example.org", i, b.from, b.to)
+			}
+			for _, want := range []string{
+				"From: Mail Delivery System <MAILER-DAEMON@desk.example.net>\r\n",
+				"Content-Type: multipart/report; report-type=delivery-status;",
+				"Reason: Some addresses were rejected by the MDA fetchmail forwards to.\r\n",
+				"Final-Recipient: rfc822; manish@127.0.0.1\r\n",
+				"Status: 5.1.1\r\n",
+				"Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n",
+				"Subject: test " + string(rune('1'+i)) + "\r\n",
+			} {
+				if !strings.Contains(b.data, want) {
+					t.Errorf("bounce %d lacks %q:\n%s", i, want, b.data)
+				}
+			}
+		}
+		for _, want := range []string{"bounced to a@example.org", "forwarding to the postmaster <pm@127.0.0.1>"} {
+			if !strings.Contains(e.log.String(), want) {
+				t.Errorf("softbounce %v: log lacks %q:\n%s", softbounce, want, e.log)
+			}
+		}
 	}
 }
 
 // TestNoBouncemailGoesToPostmaster: with set no bouncemail the bounce goes
-// to the postmaster; with an empty postmaster none is sent.
+// to the postmaster too; with an empty postmaster nothing is sent: under
+// no softbounce the refused message is deleted, under softbounce it stays.
 func TestNoBouncemailGoesToPostmaster(t *testing.T) {
 	e, m := bounceEnv(t, testMessages(1))
 	e.job.Config.Bouncemail = false
 	e.job.Config.Postmaster = "pm"
 	e.poll(t)
 	got := m.messages()
-	if len(got) != 1 || len(got[0].to) != 1 || got[0].to[0] != "pm@127.0.0.1" {
-		t.Errorf("the MTA got %+v, want one bounce to pm@127.0.0.1", got)
+	if len(got) != 2 {
+		t.Fatalf("the MTA got %+v, want the message and its bounce, both to pm@127.0.0.1", got)
+	}
+	for _, g := range got {
+		if len(g.to) != 1 || g.to[0] != "pm@127.0.0.1" {
+			t.Errorf("RCPT TO %v, want pm@127.0.0.1", g.to)
+		}
 	}
 
-	e, m = bounceEnv(t, testMessages(1))
-	e.job.Config.Bouncemail = false
-	e.job.Config.Postmaster = ""
-	if res := e.poll(t); res.Deleted != 1 {
-		t.Errorf("result %+v, want the refused message deleted", res)
-	}
-	if got := m.messages(); len(got) != 0 {
-		t.Errorf("the MTA got %d messages, want none (no postmaster)", len(got))
-	}
-}
-
-// TestNoBounceUnderSoftbounce: under softbounce, the default, the refused
-// message stays on the server and no bounce is sent.
-func TestNoBounceUnderSoftbounce(t *testing.T) {
-	e, m := bounceEnv(t, testMessages(1))
-	e.job.Config.Softbounce = true
-	if res := e.poll(t); res.Deleted != 0 {
-		t.Errorf("result %+v, want the message kept", res)
-	}
-	if got := m.messages(); len(got) != 0 {
-		t.Errorf("the MTA got %d messages, want no bounce", len(got))
+	for _, softbounce := range []bool{false, true} {
+		e, m = bounceEnv(t, testMessages(1))
+		e.job.Config.Bouncemail = false
+		e.job.Config.Postmaster = ""
+		e.job.Config.Softbounce = softbounce
+		want := 1
+		if softbounce {
+			want = 0
+		}
+		if res := e.poll(t); res.Deleted != want {
+			t.Errorf("softbounce %v, no postmaster: result %+v, want %d deleted", softbounce, res, want)
+		}
+		if got := m.messages(); len(got) != 0 {
+			t.Errorf("the MTA got %d messages, want none (no postmaster)", len(got))
+		}
 	}
 }
 
 // TestNoBounceOfABounce: a message from the null sender or a mailer
-// daemon is deleted without a bounce.
+// daemon goes to the postmaster without a bounce.
 func TestNoBounceOfABounce(t *testing.T) {
 	for _, rp := range []string{"<>", "<MAILER-DAEMON@mx.example.org>"} {
 		msg := pop3test.Message{UID: "b1", Data: []byte("Return-Path: " + rp + "\nFrom: MAILER-DAEMON@mx.example.org\nSubject: failure\n\nbody\n")}
 		e, m := bounceEnv(t, []pop3test.Message{msg})
+		e.job.Config.Postmaster = "pm"
 		if res := e.poll(t); res.Deleted != 1 {
 			t.Errorf("%s: result %+v", rp, res)
 		}
-		if got := m.messages(); len(got) != 0 {
-			t.Errorf("%s: the MTA got %d messages, want no bounce", rp, len(got))
+		got := m.messages()
+		if len(got) != 1 || len(got[0].to) != 1 || got[0].to[0] != "pm@127.0.0.1" {
+			t.Errorf("%s: the MTA got %+v, want the message for the postmaster and no bounce", rp, got)
 		}
 	}
 }

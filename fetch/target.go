@@ -110,6 +110,9 @@ func smtpOptions(j Job, opts *Options) *deliver.SMTPOptions {
 		BatchLimit: u.Batchlimit,
 		Logger:     opts.logger(),
 	}
+	if j.Config != nil {
+		so.Postmaster = j.Config.Postmaster
+	}
 	if s := j.Server; s != nil {
 		// As in fetchmail, AUTH needs esmtppassword; esmtpname defaults
 		// to the login name.

@@ -298,29 +298,70 @@ func TestSMTPTemporaryRefusalKeepsMail(t *testing.T) {
 	mtaDelivered(t, 0)
 }
 
-// TestSMTPPermanentRefusalKeepsMailUnderSoftbounce forwards to a recipient
-// postfix refuses (550): under softbounce, the default, the mail stays on
-// the server too.
-func TestSMTPPermanentRefusalKeepsMailUnderSoftbounce(t *testing.T) {
-	port := mta(t)
-	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
-	fill(t, 2)
-	rc := fmt.Sprintf(`poll 127.0.0.1 with protocol pop3 and port %s
+// TestSMTPPermanentRefusalGoesToPostmaster forwards to a recipient postfix
+// refuses (550): as fetchmail 6.4 does, under softbounce (the default)
+// too, the message goes to the postmaster instead ("no address matches;
+// forwarding to postmaster") and leaves the server. The real fetchmail is
+// run in the same situation and must do the same.
+func TestSMTPPermanentRefusalGoesToPostmaster(t *testing.T) {
+	rc := func(port string) string {
+		return fmt.Sprintf(`set no syslog
+set postmaster "pm"
+poll 127.0.0.1 with protocol pop3 and port %s
   user msingh there is reject here password foobar sslproto ''
   smtphost 127.0.0.1/%s smtpaddress rig.example
 `, rig["RIG_POP3_PORT"], port)
-	r := h.runArgs(t, "-f", h.rc(t, rc))
-	if !strings.Contains(r.stderr, "RCPT TO <reject@rig.example>: 550") {
-		t.Errorf("want the refused recipient named in the log:\n%v", r)
 	}
-	serverHolds(t, 2)
-	mtaDelivered(t, 0)
+	// n counts the bounces too: gofetchmail's bounces to the senders
+	// (at example.org, which the rig's postfix does not relay to) end
+	// at the postmaster as well; fetchmail sends its bounces to
+	// localhost:25, where nothing listens.
+	check := func(t *testing.T, who string, r result, n int) {
+		t.Helper()
+		serverHolds(t, 0)
+		forwarded := 0
+		for _, m := range mtaDelivered(t, n) {
+			if m.deliveredTo != "pm@rig.example" {
+				t.Errorf("%s: %s went to <%s>, want the postmaster pm@rig.example\n%v", who, m.name, m.deliveredTo, r)
+			}
+			if !bytes.Contains(m.rest, []byte("Subject: Mail delivery failed")) {
+				forwarded++
+			}
+		}
+		if forwarded != 2 {
+			t.Errorf("%s: %d of the 2 messages went to the postmaster\n%v", who, forwarded, r)
+		}
+	}
+	port := mta(t)
+	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+	fill(t, 2)
+	r := h.runArgs(t, "-f", h.rc(t, rc(port)))
+	expectExit(t, r, 0)
+	if !strings.Contains(r.stderr, "RCPT TO <reject@rig.example>: 550") || !strings.Contains(r.stderr, "forwarding to the postmaster <pm@rig.example>") {
+		t.Errorf("want the refused recipient and the postmaster named in the log:\n%v", r)
+	}
+	check(t, "gofetchmail", r, 4)
+
+	fm := realFetchmail()
+	if fm == "" {
+		t.Skip("fetchmail is not installed: no comparison")
+	}
+	port = mta(t)
+	fill(t, 2)
+	fr := newRetriever(t, fm, fm)
+	fr.rc(t, rc(port), 0o600)
+	res := fr.run(t)
+	if res.code != 0 {
+		t.Errorf("fetchmail exited %d, gofetchmail 0:\n%v", res.code, res)
+	}
+	check(t, "fetchmail", res, 2)
 }
 
-// TestSMTPBounceThroughPostfix: under set no softbounce a message postfix
-// refuses (550 at RCPT) is deleted from the server and a bounce from the
-// null sender goes, through postfix, to the message's sender (an address
-// postfix delivers here), naming the refused recipient and postfix's reply.
+// TestSMTPBounceThroughPostfix: a message postfix refuses (550 at RCPT)
+// goes to the postmaster, and a bounce from the null sender goes, through
+// postfix, to the message's sender (an address postfix delivers here),
+// naming the refused recipient and postfix's reply; the message leaves the
+// server.
 func TestSMTPBounceThroughPostfix(t *testing.T) {
 	port := mta(t)
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
@@ -328,6 +369,7 @@ func TestSMTPBounceThroughPostfix(t *testing.T) {
 		"Return-Path: <author@rig.example>\nFrom: Author <author@rig.example>\nTo: reject@rig.example\n" +
 			"Subject: to be refused\nMessage-ID: <bounce-1@gofetchmail.test>\n\nbody\n")}})
 	rc := fmt.Sprintf(`set no softbounce
+set postmaster "pm"
 poll 127.0.0.1 with protocol pop3 and port %s
   user msingh there is reject here password foobar sslproto ''
   smtphost 127.0.0.1/%s smtpaddress rig.example
@@ -337,8 +379,15 @@ poll 127.0.0.1 with protocol pop3 and port %s
 		t.Errorf("want the bounce logged:\n%v", r)
 	}
 	serverHolds(t, 0)
-	msgs := mtaDelivered(t, 1)
-	b := msgs[0]
+	msgs := mtaDelivered(t, 2)
+	var b mtaMessage
+	for _, m := range msgs {
+		if m.returnPath == "<>" {
+			b = m
+		} else if m.deliveredTo != "pm@rig.example" {
+			t.Errorf("%s went to <%s>, want the postmaster pm@rig.example", m.name, m.deliveredTo)
+		}
+	}
 	if b.deliveredTo != "author@rig.example" || b.returnPath != "<>" {
 		t.Errorf("bounce envelope: MAIL FROM %s RCPT TO <%s>, want <> and author@rig.example", b.returnPath, b.deliveredTo)
 	}
