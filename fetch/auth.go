@@ -205,6 +205,21 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && pe.Code == ""
 }
 
+// passwordSASL is the SASL client of a password method (CRAM-MD5, PLAIN,
+// LOGIN) for POP3's AUTH and IMAP's AUTHENTICATE alike; nil for the
+// protocol's own login (POP3 USER/PASS, IMAP LOGIN).
+func passwordSASL(method, user, pw string) sasl.Client {
+	switch method {
+	case "CRAM-MD5":
+		return pop3.NewCramMD5Client(user, pw)
+	case "PLAIN":
+		return sasl.NewPlainClient("", user, pw)
+	case "LOGIN":
+		return sasl.NewLoginClient(user, pw)
+	}
+	return nil
+}
+
 // login runs one password method.
 func (s *session) login(ctx context.Context, method, pw string) error {
 	u := s.job.User
@@ -213,13 +228,8 @@ func (s *session) login(ctx context.Context, method, pw string) error {
 			return err
 		}
 	}
-	switch method {
-	case "CRAM-MD5":
-		return s.client.Auth(ctx, pop3.NewCramMD5Client(u.Remotename, pw))
-	case "PLAIN":
-		return s.client.Auth(ctx, sasl.NewPlainClient("", u.Remotename, pw))
-	case "LOGIN":
-		return s.client.Auth(ctx, sasl.NewLoginClient(u.Remotename, pw))
+	if c := passwordSASL(method, u.Remotename, pw); c != nil {
+		return s.client.Auth(ctx, c)
 	}
 	if err := s.client.User(ctx, u.Remotename); err != nil {
 		return err

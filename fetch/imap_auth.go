@@ -104,13 +104,8 @@ func (s *session) imapLogin(ctx context.Context, method, pw string) error {
 			return err
 		}
 	}
-	switch method {
-	case "CRAM-MD5":
-		return s.imap.Authenticate(ctx, pop3.NewCramMD5Client(u.Remotename, pw))
-	case "PLAIN":
-		return s.imap.Authenticate(ctx, sasl.NewPlainClient("", u.Remotename, pw))
-	case "LOGIN":
-		return s.imap.Authenticate(ctx, sasl.NewLoginClient(u.Remotename, pw))
+	if c := passwordSASL(method, u.Remotename, pw); c != nil {
+		return s.imap.Authenticate(ctx, c)
 	}
 	return s.imap.Login(ctx, u.Remotename, pw)
 }

@@ -2,7 +2,6 @@ package fetch
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -109,17 +108,9 @@ func (s *session) imapConnect(ctx context.Context, d *dialer) error {
 	}
 	s.conn = conn
 	if u.SSL {
-		cfg, err := tlsConfig(srv, u)
-		if err != nil {
-			conn.Close()
-			return &Error{Poll: s.label, Status: StatusSocket, Err: err}
+		if conn, err = s.implicitTLS(ctx, conn); err != nil {
+			return err
 		}
-		tc := tls.Client(conn, cfg)
-		if err := handshake(ctx, tc, s.timeout()); err != nil {
-			conn.Close()
-			return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("TLS handshake with %s: %w", cfg.ServerName, err)}
-		}
-		conn = tc
 	}
 	iopts := &imap.Options{Timeout: s.timeout()}
 	if s.opts.Verbose > 0 {

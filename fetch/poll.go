@@ -3,7 +3,6 @@ package fetch
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -161,18 +160,9 @@ func (s *session) run(ctx context.Context, d *dialer) error {
 	}
 	s.conn = conn
 	if u.SSL {
-		cfg, err := tlsConfig(srv, u)
-		if err != nil {
-			conn.Close()
-			return &Error{Poll: s.label, Status: StatusSocket, Err: err}
+		if conn, err = s.implicitTLS(ctx, conn); err != nil {
+			return err
 		}
-		tc := tls.Client(conn, cfg)
-		if err := handshake(ctx, tc, s.timeout()); err != nil {
-			conn.Close()
-			return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("TLS handshake with %s: %w", cfg.ServerName, err)}
-		}
-		conn = tc
-		s.debugTLS(tc.ConnectionState())
 	}
 	popts := &pop3.Options{Timeout: s.timeout()}
 	if s.opts.Verbose > 0 {

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -304,4 +305,22 @@ func colonHex(b []byte) string {
 		parts[i] = fmt.Sprintf("%02X", x)
 	}
 	return strings.Join(parts, ":")
+}
+
+// implicitTLS runs the TLS handshake of the ssl option on a freshly dialled
+// conn (POP3S, IMAPS) and returns the TLS connection; on failure conn is
+// closed.
+func (s *session) implicitTLS(ctx context.Context, conn net.Conn) (net.Conn, error) {
+	cfg, err := tlsConfig(s.job.Server, s.job.User)
+	if err != nil {
+		conn.Close()
+		return nil, &Error{Poll: s.label, Status: StatusSocket, Err: err}
+	}
+	tc := tls.Client(conn, cfg)
+	if err := handshake(ctx, tc, s.timeout()); err != nil {
+		conn.Close()
+		return nil, &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("TLS handshake with %s: %w", cfg.ServerName, err)}
+	}
+	s.debugTLS(tc.ConnectionState())
+	return tc, nil
 }
