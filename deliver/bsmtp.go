@@ -126,27 +126,16 @@ func (b *BSMTP) Begin(ctx context.Context, env Envelope) (Tx, error) {
 
 // bsmtpTx is one message being appended.
 type bsmtpTx struct {
-	b    *BSMTP
-	bw   *bufio.Writer
-	dw   io.WriteCloser
-	off  int64 // where the message began in the file; -1 for stdout
-	err  error
-	done bool
+	b   *BSMTP
+	bw  *bufio.Writer
+	dw  io.WriteCloser
+	off int64 // where the message began in the file; -1 for stdout
+	txState
 }
 
 // Write appends message bytes, dot-stuffed, with CRLF line ends.
 func (tx *bsmtpTx) Write(p []byte) (int, error) {
-	if tx.done {
-		return 0, errTxDone
-	}
-	if tx.err != nil {
-		return 0, tx.err
-	}
-	n, err := tx.dw.Write(p)
-	if err != nil {
-		tx.err = fmt.Errorf("bsmtp %s: %w", tx.b.path, err)
-	}
-	return n, tx.err
+	return tx.write(tx.dw, p, func(err error) error { return fmt.Errorf("bsmtp %s: %w", tx.b.path, err) })
 }
 
 // Commit writes the final dot, flushes and syncs the file.

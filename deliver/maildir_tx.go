@@ -7,8 +7,6 @@ import (
 	"os"
 )
 
-var errTxDone = errors.New("deliver: transaction already finished")
-
 // maildirTx is one message being written into tmp/.
 type maildirTx struct {
 	m      *Maildir
@@ -16,9 +14,8 @@ type maildirTx struct {
 	f      *os.File
 	w      *bufio.Writer
 	n      int64      // bytes written
-	err    error      // sticky write error
-	done   bool       // committed or aborted
 	synced chan error // batch mode: result of the background fsync
+	txState
 }
 
 // Key is the message's unique file name, the same in tmp/ and new/.
@@ -29,19 +26,11 @@ func (tx *maildirTx) newPath() string { return tx.m.path("new", tx.key) }
 
 // Write buffers message bytes into the tmp file.
 func (tx *maildirTx) Write(p []byte) (int, error) {
-	if tx.done {
-		return 0, errTxDone
-	}
-	if tx.err != nil {
-		return 0, tx.err
-	}
-	n, err := tx.w.Write(p)
+	n, err := tx.write(tx.w, p, func(err error) error {
+		return fmt.Errorf("maildir %s: write %s: %w", tx.m.dir, tx.tmpPath(), err)
+	})
 	tx.n += int64(n)
-	if err != nil {
-		tx.err = fmt.Errorf("maildir %s: write %s: %w", tx.m.dir, tx.tmpPath(), err)
-		return n, tx.err
-	}
-	return n, nil
+	return n, err
 }
 
 // Commit flushes the message. Without batching it also fsyncs the file,

@@ -254,8 +254,7 @@ type mboxTx struct {
 	size int64 // file size before this message
 	w    *bufio.Writer
 	q    *fromQuoter
-	err  error
-	done bool
+	txState
 }
 
 // start makes sure the new From line follows a blank line and writes it.
@@ -279,18 +278,7 @@ func (tx *mboxTx) start(env Envelope) error {
 
 // Write appends message bytes with mboxrd quoting.
 func (tx *mboxTx) Write(p []byte) (int, error) {
-	if tx.done {
-		return 0, errTxDone
-	}
-	if tx.err != nil {
-		return 0, tx.err
-	}
-	n, err := tx.q.Write(p)
-	if err != nil {
-		tx.err = fmt.Errorf("mbox %s: write: %w", tx.m.path, err)
-		return n, tx.err
-	}
-	return n, nil
+	return tx.write(tx.q, p, func(err error) error { return fmt.Errorf("mbox %s: write: %w", tx.m.path, err) })
 }
 
 // Commit ends the message with a blank line and writes it to the file; the

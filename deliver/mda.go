@@ -149,24 +149,12 @@ type mdaTx struct {
 	stdin  io.WriteCloser
 	w      *bufio.Writer
 	stderr tailBuffer
-	err    error
-	done   bool
+	txState
 }
 
 // Write feeds message bytes to the command's standard input.
 func (tx *mdaTx) Write(p []byte) (int, error) {
-	if tx.done {
-		return 0, errTxDone
-	}
-	if tx.err != nil {
-		return 0, tx.err
-	}
-	n, err := tx.w.Write(p)
-	if err != nil {
-		tx.err = fmt.Errorf("mda %q: write: %w", tx.m.command, err)
-		return n, tx.err
-	}
-	return n, nil
+	return tx.write(tx.w, p, func(err error) error { return fmt.Errorf("mda %q: write: %w", tx.m.command, err) })
 }
 
 // Commit closes standard input and waits for the command. Only exit status

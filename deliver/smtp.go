@@ -361,28 +361,17 @@ type smtpTx struct {
 	refused []*SMTPError
 	stop    func() bool
 	ctx     context.Context
-	err     error
-	done    bool
+	txState
 }
 
 // Write sends message bytes; bare LF becomes CRLF and leading dots are
 // doubled.
 func (tx *smtpTx) Write(p []byte) (int, error) {
-	if tx.done {
-		return 0, errTxDone
+	wrap := func(err error) error { return fmt.Errorf("smtp %s: data: %w", tx.s.host, err) }
+	if err := tx.ctx.Err(); err != nil && !tx.done && tx.err == nil {
+		tx.err = wrap(err) // cancelled: nothing more is sent
 	}
-	if tx.err != nil {
-		return 0, tx.err
-	}
-	if err := tx.ctx.Err(); err != nil {
-		tx.err = fmt.Errorf("smtp %s: data: %w", tx.s.host, err)
-		return 0, tx.err
-	}
-	n, err := tx.w.Write(p)
-	if err != nil {
-		tx.err = fmt.Errorf("smtp %s: data: %w", tx.s.host, err)
-	}
-	return n, tx.err
+	return tx.write(tx.w, p, wrap)
 }
 
 // PartialRefusal is implemented by a Tx that can deliver a message while
