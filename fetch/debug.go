@@ -65,6 +65,9 @@ func (s *session) debugUIDs(msgs, old, fresh []message) {
 
 // debugDelivery shows where one message goes.
 func (s *session) debugDelivery(m message, env deliver.Envelope) {
+	if !s.opts.debugOn() {
+		return // per message: not even the arguments are boxed
+	}
 	debugf(s.opts, "about to deliver message %d (UID %s) to %s: envelope from <%s> to %v", m.num, m.uid, s.dlv, env.From, env.To)
 }
 

@@ -88,6 +88,7 @@ type session struct {
 	buf      []byte
 	br       *bufio.Reader     // reused across messages, peeks at the header
 	sub      *subsession       // carried across the sessions of one poll (expunge N)
+	host     string            // this host's name, looked up once (localHost)
 	last     bounceInfo        // of the message being delivered (notify.go)
 	alias    *hostAliasChecker // multidrop dns (multidrop_dns.go)
 
@@ -746,12 +747,16 @@ func (s *session) smtpDomain() string {
 }
 
 func (s *session) localHost() string {
-	if s.opts.Hostname != "" {
-		return s.opts.Hostname
+	if s.host != "" {
+		return s.host
 	}
-	h, err := os.Hostname()
-	if err != nil || h == "" {
-		return "localhost"
+	s.host = s.opts.Hostname
+	if s.host == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "localhost"
+		}
+		s.host = h
 	}
-	return h
+	return s.host
 }
