@@ -405,7 +405,6 @@ func (s *session) saveWatermark(st imapFolderState, validity, next uint32, track
 // and only then marked \Seen (keep) or \Deleted. It returns the lowest UID
 // left on the server for a retry (failed deliveries), or left.
 func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uint32]int64, entry func(uint32) string, left uint32) (uint32, error) {
-	log := s.opts.logger()
 	u := s.job.User
 	prog := Progress{Poll: s.label, Total: len(want)}
 	for _, x := range want {
@@ -434,18 +433,11 @@ func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uin
 			}
 			var de *deliveryError
 			if errors.As(err, &de) {
-				switch deliveryVerdict(s.job, de.err) {
-				case verdictStopPoll:
-					return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
-				case verdictDelete:
-					log.Error(fmt.Sprintf("message %s:%d refused permanently, deleted (no softbounce): %v", s.label, b.UID, de.err))
-					s.toDelete = append(s.toDelete, int(b.UID))
-					return nil
+				stays, stop := s.undelivered(ctx, int(b.UID), m.uid, err, de)
+				if stays {
+					left = min(left, b.UID)
 				}
-				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, b.UID, de.err))
-				s.res.Skipped++
-				left = min(left, b.UID)
-				return nil
+				return stop
 			}
 			return err
 		})

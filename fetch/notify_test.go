@@ -393,3 +393,29 @@ func TestNoOversizedWarningOutsideADaemon(t *testing.T) {
 		t.Errorf("delivered %d messages, want only the small one", len(got))
 	}
 }
+
+// TestIMAPRefusedMessageBounced: an IMAP poll handles a permanent refusal
+// as a POP3 poll does (undelivered): under set no softbounce with no
+// postmaster the message is deleted on the server and bounced to its
+// sender.
+func TestIMAPRefusedMessageBounced(t *testing.T) {
+	e := newIMAPEnv(t, nil, "")
+	e.add(t, "INBOX", "refused")
+	m := &scriptedMTA{refuse: map[string]error{"manish@127.0.0.1": noSuchUser}}
+	e.job.User.Maildir = nil
+	e.job.User.Smtphunt = []string{m.start(t)}
+	e.job.Config.Softbounce = false
+	e.job.Config.Postmaster = ""
+	res := e.poll(t)
+	if res.Deleted != 1 || res.Delivered != 0 {
+		t.Fatalf("result %+v, want the refused message deleted", res)
+	}
+	if n, _ := e.count(t, "INBOX"); n != 0 {
+		t.Errorf("INBOX holds %d, want 0", n)
+	}
+	got := m.messages()
+	if len(got) != 1 || got[0].from != "" || len(got[0].to) != 1 || got[0].to[0] != "a@example.org" ||
+		!strings.Contains(got[0].data, "Final-Recipient: rfc822; manish@127.0.0.1\r\n") {
+		t.Errorf("the MTA got %+v, want one bounce to a@example.org", got)
+	}
+}

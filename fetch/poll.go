@@ -381,22 +381,9 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		if err != nil {
 			var de *deliveryError
 			if errors.As(err, &de) {
-				switch deliveryVerdict(s.job, de.err) {
-				case verdictStopPoll:
-					return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
-				case verdictDelete:
-					// set no softbounce: fetchmail deletes permanently
-					// refused mail.
-					log.Error(fmt.Sprintf("message %s:%d refused permanently, deleted (no softbounce): %v", s.label, num, de.err))
-					s.toDelete = append(s.toDelete, num)
-					if uid := byNum[num].uid; uid != "" {
-						s.deleted = append(s.deleted, uid)
-					}
-					s.bounce(ctx, s.last, de.err)
-					continue
+				if _, stop := s.undelivered(ctx, num, byNum[num].uid, err, de); stop != nil {
+					return stop
 				}
-				log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, num, de.err))
-				s.res.Skipped++
 				continue
 			}
 			return err
@@ -417,6 +404,30 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		s.res.Status = StatusSMTP
 	}
 	return nil
+}
+
+// undelivered deals with a message whose delivery failed (de, inside err)
+// by deliveryVerdict: the poll stops (stop), or, under set no softbounce, a
+// permanently refused message is marked for deletion and bounced, as
+// fetchmail does; otherwise it stays on the server (stays, counted as
+// skipped) for the next poll. POP3 and IMAP polls alike.
+func (s *session) undelivered(ctx context.Context, num int, uid string, err error, de *deliveryError) (stays bool, stop error) {
+	log := s.opts.logger()
+	switch deliveryVerdict(s.job, de.err) {
+	case verdictStopPoll:
+		return false, &Error{Poll: s.label, Status: StatusSMTP, Err: err}
+	case verdictDelete:
+		log.Error(fmt.Sprintf("message %s:%d refused permanently, deleted (no softbounce): %v", s.label, num, de.err))
+		s.toDelete = append(s.toDelete, num)
+		if uid != "" {
+			s.deleted = append(s.deleted, uid)
+		}
+		s.bounce(ctx, s.last, de.err)
+		return false, nil
+	}
+	log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, num, de.err))
+	s.res.Skipped++
+	return true, nil
 }
 
 // countingReader counts the bytes read and records whether a read error
