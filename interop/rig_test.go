@@ -152,7 +152,7 @@ func verify(t *testing.T, maildir string, n int) {
 func serverHolds(t *testing.T, n int) {
 	t.Helper()
 	var got int
-	for deadline := time.Now().Add(2 * time.Second); ; {
+	for deadline := time.Now().Add(10 * time.Second); ; {
 		var err error
 		if got, err = rigmail.Count(rig["RIG_MAILDIR"]); err != nil {
 			t.Fatal(err)
