@@ -18,6 +18,11 @@ func (c *Client) send(cmd, line, shown string) error {
 	if c.trace != nil {
 		c.trace('>', shown)
 	}
+	return c.flushCommands(cmd)
+}
+
+// flushCommands writes the command lines gathered in wbuf in one write.
+func (c *Client) flushCommands(cmd string) error {
 	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()

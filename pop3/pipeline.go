@@ -26,13 +26,7 @@ func (c *Client) sendBatch(cmd string, lines []string) error {
 			c.trace('>', l)
 		}
 	}
-	c.mu.Lock()
-	conn := c.conn
-	c.mu.Unlock()
-	if _, err := conn.Write(c.wbuf); err != nil {
-		return c.fail(cmd, err)
-	}
-	return nil
+	return c.flushCommands(cmd)
 }
 
 // RetrPipeline retrieves messages in order with up to window RETR commands
