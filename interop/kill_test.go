@@ -15,49 +15,57 @@ import (
 )
 
 // TestKillLosesNothing kills gofetchmail with SIGKILL at random moments of
-// fetches over the SSH channel. Each round fills the server with fresh
-// messages, kills up to three runs, then lets runs finish: every message of
-// the round must be in that round's maildir exactly once (no loss, no
-// duplicate) and none left on the server.
-// INTEROP_KILL_SEED picks the schedule (default 1), INTEROP_KILL_ROUNDS the
-// number of rounds (default 20, three kills each).
+// POP3 fetches over the SSH channel. INTEROP_KILL_SEED picks the schedule
+// (default 1), INTEROP_KILL_ROUNDS the number of rounds (default 20, three
+// kills each).
 func TestKillLosesNothing(t *testing.T) {
-	killSeed := envInt("INTEROP_KILL_SEED", 1)
-	rounds := envInt("INTEROP_KILL_ROUNDS", 20)
-	rng := rand.New(rand.NewSource(int64(killSeed)))
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 	rc := h.rc(t, seed("foobar"))
+	killRounds(t, h, "POP3", envInt("INTEROP_KILL_ROUNDS", 20), func(int) (string, bool) { return rc, false })
+}
+
+// TestIMAPKillLosesNothing is TestKillLosesNothing for IMAP, rounds
+// alternating between deleting and keep. INTEROP_IMAP_KILL_ROUNDS sets the
+// number of rounds (default 8).
+func TestIMAPKillLosesNothing(t *testing.T) {
+	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+	rcs := []string{
+		h.rcAt(t, "rc-delete", ownPid(h, imapRC(rig["RIG_IMAP_PORT"], "sslproto ''"))),
+		h.rcAt(t, "rc-keep", ownPid(h, imapRC(rig["RIG_IMAP_PORT"], "sslproto '' keep"))),
+	}
+	killRounds(t, h, "IMAP", envInt("INTEROP_IMAP_KILL_ROUNDS", 8), func(round int) (string, bool) {
+		return rcs[round%2], round%2 == 1
+	})
+}
+
+// killRounds runs the kill schedule of INTEROP_KILL_SEED: each round fills
+// the server with fresh messages, kills up to three runs of the rc file
+// rcFor gives at random moments, then lets runs finish. Every message of
+// the round must then be in that round's maildir exactly once (no loss, no
+// duplicate), and the server must be empty, or still full with keep.
+func killRounds(t *testing.T, h home, proto string, rounds int, rcFor func(round int) (rc string, keep bool)) {
+	t.Helper()
+	killSeed := envInt("INTEROP_KILL_SEED", 1)
+	rng := rand.New(rand.NewSource(int64(killSeed)))
 	const n = 200
 
 	// Calibrate: how long does an uninterrupted fetch of n messages take
 	// here? Kills are spread over that span, plus some.
 	fill(t, n)
+	rc, _ := rcFor(0)
 	start := time.Now()
 	expectExit(t, h.runArgs(t, "-f", rc, "--maildir", filepath.Join(h.dir, "Maildir-calibration")), 0)
 	span := time.Since(start) * 5 / 4
-	t.Logf("an uninterrupted fetch of %d messages took %v; kills land within %v", n, span*4/5, span)
+	t.Logf("an uninterrupted %s fetch of %d messages took %v; kills land within %v", proto, n, span*4/5, span)
 
 	kills := 0
 	for round := 0; round < rounds; round++ {
+		rc, keep := rcFor(round)
 		fill(t, n)
 		md := filepath.Join(h.dir, fmt.Sprintf("Maildir-%02d", round))
 		for k := 0; k < 3; k++ {
-			delay := time.Duration(rng.Int63n(int64(span)))
-			cmd := exec.Command(binary, "-f", rc, "--maildir", md)
-			cmd.Dir = h.dir
-			cmd.Env = h.env()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case <-time.After(delay):
-				cmd.Process.Signal(syscall.SIGKILL)
-				if err := <-done; err != nil {
-					kills++ // killed, not finished first
-				}
-			case <-done:
+			if killRun(t, h, rc, md, time.Duration(rng.Int63n(int64(span)))) {
+				kills++
 			}
 		}
 		for i := 0; i < 3; i++ {
@@ -70,15 +78,49 @@ func TestKillLosesNothing(t *testing.T) {
 			}
 		}
 		verify(t, md, n)
-		serverHolds(t, 0)
+		if keep {
+			serverHolds(t, n)
+		} else {
+			serverHolds(t, 0)
+		}
 		if t.Failed() {
-			t.Fatalf("round %d of seed %d failed", round, killSeed)
+			t.Fatalf("round %d (keep %v) of seed %d failed", round, keep, killSeed)
 		}
 	}
 	t.Logf("seed %d: %d rounds of %d messages, %d runs killed with SIGKILL, 0 lost, 0 duplicated", killSeed, rounds, n, kills)
 	if kills < rounds {
 		t.Errorf("only %d kills landed during a fetch: the schedule does not exercise the fetch", kills)
 	}
+}
+
+// killRun starts a fetch into md and sends it SIGKILL after delay. It
+// reports whether the kill landed before the run finished by itself.
+func killRun(t *testing.T, h home, rc, md string, delay time.Duration) bool {
+	t.Helper()
+	cmd := exec.Command(binary, "-f", rc, "--maildir", md)
+	cmd.Dir = h.dir
+	cmd.Env = h.env()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-time.After(delay):
+		cmd.Process.Signal(syscall.SIGKILL)
+		return <-done != nil
+	case <-done:
+		return false
+	}
+}
+
+// rcAt writes text as the rc file name (mode 0600) in h and returns its
+// path.
+func (h home) rcAt(t *testing.T, name, text string) string {
+	t.Helper()
+	path := filepath.Join(h.dir, name)
+	writeFile(t, path, text, 0o600)
+	return path
 }
 
 func envInt(name string, def int) int {
