@@ -260,7 +260,9 @@ type mboxTx struct {
 // start makes sure the new From line follows a blank line and writes it.
 func (tx *mboxTx) start(env Envelope) error {
 	sep := ""
-	if tx.size > 0 {
+	// A message this batch committed last ends the file with a blank line
+	// (finish); only the file as it was found needs reading.
+	if b := tx.m.b; tx.size > 0 && tx.size == b.start {
 		var tail [2]byte
 		n, _ := tx.f.ReadAt(tail[:], max(tx.size-2, 0))
 		switch {
