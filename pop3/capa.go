@@ -20,7 +20,7 @@ func (c Capabilities) Has(name string) bool {
 // (it predates RFC 2449) yields empty capabilities and no error.
 func (c *Client) Capa(ctx context.Context) (Capabilities, error) {
 	caps := Capabilities{}
-	err := c.multi(ctx, "CAPA", "CAPA", func(l []byte) error {
+	err := c.multi(ctx, "CAPA", "CAPA", maxCapaLines, func(l []byte) error {
 		f := strings.Fields(string(l))
 		if len(f) > 0 {
 			caps[strings.ToUpper(f[0])] = f[1:]

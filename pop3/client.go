@@ -48,13 +48,14 @@ type Client struct {
 	stamp  string         // APOP timestamp from the greeting
 	inAuth bool           // a SASL exchange is in progress: mask what is sent
 	secret string         // password being sent, masked in replies
+	stat   int            // message count of the last STAT, -1 before one
 }
 
 // NewClient returns a Client speaking POP3 over conn. It does no I/O;
 // call Greeting first. conn.Close must unblock pending reads, as it does
 // for TCP, TLS and SSH channel connections.
 func NewClient(conn net.Conn, opts *Options) *Client {
-	c := &Client{conn: conn, br: bufio.NewReaderSize(conn, bufSize), timeout: DefaultTimeout}
+	c := &Client{conn: conn, br: bufio.NewReaderSize(conn, bufSize), timeout: DefaultTimeout, stat: -1}
 	if opts != nil {
 		if opts.Timeout > 0 {
 			c.timeout = opts.Timeout

@@ -86,8 +86,10 @@ func (c *Client) simple(ctx context.Context, cmd, line, shown string) (string, e
 }
 
 // multi sends a command with a multi-line answer and calls each for every
-// dot-unstuffed line of it. A -ERR status is returned as *Error.
-func (c *Client) multi(ctx context.Context, cmd, line string, each func([]byte) error) error {
+// dot-unstuffed line of it. A -ERR status is returned as *Error; an answer
+// of more than maxLines lines is a *ProtocolError, so that a server that
+// never ends one cannot hold the session (and its memory) forever.
+func (c *Client) multi(ctx context.Context, cmd, line string, maxLines int, each func([]byte) error) error {
 	release, err := c.begin(ctx, cmd)
 	if err != nil {
 		return err
@@ -99,7 +101,7 @@ func (c *Client) multi(ctx context.Context, cmd, line string, each func([]byte) 
 	if _, err := c.status(cmd, false); err != nil {
 		return err
 	}
-	for {
+	for n := 0; ; n++ {
 		l, err := c.readLine(cmd)
 		if err != nil {
 			return err
@@ -107,11 +109,31 @@ func (c *Client) multi(ctx context.Context, cmd, line string, each func([]byte) 
 		if len(l) == 1 && l[0] == '.' {
 			return nil
 		}
+		if n == maxLines {
+			return c.fail(cmd, &ProtocolError{Msg: fmt.Sprintf("the answer goes on past %d lines", maxLines)})
+		}
 		l = bytes.TrimPrefix(l, []byte("."))
 		if err := each(l); err != nil {
 			return c.fail(cmd, err)
 		}
 	}
+}
+
+// maxCapaLines bounds a CAPA answer; real servers send a dozen lines.
+const maxCapaLines = 1000
+
+// maxListingLines bounds a UIDL or LIST answer when no STAT told the
+// message count: 4 Mi messages, a few hundred MiB of UIDs.
+const maxListingLines = 1 << 22
+
+// listingLines is how many lines a UIDL or LIST answer may have: the count
+// of the last STAT, with a margin for a server that counts differently
+// (mail arriving mid-session), or maxListingLines without a STAT.
+func (c *Client) listingLines() int {
+	if c.stat < 0 {
+		return maxListingLines
+	}
+	return min(c.stat, maxListingLines) + 10000
 }
 
 // Cmd sends a raw single-line command built with fmt.Sprintf and returns

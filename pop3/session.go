@@ -82,13 +82,14 @@ func (c *Client) Stat(ctx context.Context) (count int, size int64, err error) {
 	if err != nil {
 		return 0, 0, c.fail("STAT", err)
 	}
+	c.stat = int(n)
 	return int(n), sz, nil
 }
 
 // UIDL lists the unique id of every message not marked deleted.
 func (c *Client) UIDL(ctx context.Context) ([]UID, error) {
 	var out []UID
-	err := c.multi(ctx, "UIDL", "UIDL", func(l []byte) error {
+	err := c.multi(ctx, "UIDL", "UIDL", c.listingLines(), func(l []byte) error {
 		u, err := parseUID(l)
 		out = append(out, u)
 		return err
@@ -113,7 +114,7 @@ func (c *Client) UIDLOne(ctx context.Context, n int) (string, error) {
 // List lists the size of every message not marked deleted.
 func (c *Client) List(ctx context.Context) ([]Size, error) {
 	var out []Size
-	err := c.multi(ctx, "LIST", "LIST", func(l []byte) error {
+	err := c.multi(ctx, "LIST", "LIST", c.listingLines(), func(l []byte) error {
 		n, sz, err := twoNumbers(l)
 		out = append(out, Size{Num: int(n), Size: sz})
 		return err
