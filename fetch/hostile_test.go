@@ -220,15 +220,27 @@ func stallFrom(sc script) script {
 	}
 }
 
-// rawRetr1 answers RETR 1 by running write on the raw connection, then
-// dropping it.
-func rawRetr1(write func(c net.Conn)) script {
+// rawOn answers the command line by running write on the raw connection,
+// then dropping it.
+func rawOn(line string, write func(c net.Conn)) script {
 	return func(cmd string, raw net.Conn) (string, bool) {
-		if cmd != "RETR 1" {
+		if cmd != line {
 			return "", false
 		}
 		write(raw)
 		return pop3test.HookClose, true
+	}
+}
+
+// endlessListing writes a multi-line answer that never ends.
+func endlessListing(c net.Conn) {
+	c.Write([]byte("+OK\r\n"))
+	var b []byte
+	for i := 1; ; i++ {
+		b = fmt.Appendf(b[:0], "%d %d\r\n", i, i)
+		if _, err := c.Write(b); err != nil {
+			return
+		}
 	}
 }
 
@@ -291,11 +303,11 @@ func TestHostileServers(t *testing.T) {
 		// A message without its terminating dot: the server stalls, or
 		// closes the connection.
 		{"nodot-stall", stallFrom(onExact("RETR 1", "+OK\r\nSubject: cut\r\n\r\nhalf a mess")), errYes, "timeout"},
-		{"nodot-close", rawRetr1(func(c net.Conn) {
+		{"nodot-close", rawOn("RETR 1", func(c net.Conn) {
 			c.Write([]byte("+OK\r\nFrom: a@example.org\r\nSubject: cut\r\n\r\nhalf a message\r\n"))
 		}), errYes, "unexpected EOF"},
 		// An endless message: the size cap ends it.
-		{"endless", rawRetr1(func(c net.Conn) {
+		{"endless", rawOn("RETR 1", func(c net.Conn) {
 			c.Write([]byte("+OK\r\nSubject: endless\r\n\r\n"))
 			line := []byte(strings.Repeat("x", 998) + "\r\n")
 			chunk := bytes.Repeat(line, 64)
@@ -305,6 +317,9 @@ func TestHostileServers(t *testing.T) {
 				}
 			}
 		}), errYes, "does not end it"},
+		// Listings that never end: the client gives up on them.
+		{"endless-CAPA", rawOn("CAPA", endlessListing), errYes, "goes on past"},
+		{"endless-UIDL", rawOn("UIDL", endlessListing), errYes, "goes on past"},
 		// Lines over a megabyte where a status or list line is expected.
 		{"long-STAT", on("STAT", "+OK 3 "+long), errYes, "line longer"},
 		{"long-UIDL", on("UIDL", "+OK\r\n1 "+long+"\r\n.\r\n"), errYes, "line longer"},
@@ -612,4 +627,22 @@ func TestHostileUIDsCannotCorruptIdfile(t *testing.T) {
 // uidsKey is the idfile account key of the env's job.
 func (e *testEnv) uidsKey() string {
 	return AccountKey(e.job.User.Remotename, queryName(e.job.Server))
+}
+
+// The endless-message cap is finite whatever LIST says, and leaves room for
+// a server that counts line ends as one byte (half the CRLF size).
+func TestMaxMessageBytes(t *testing.T) {
+	for _, c := range []struct{ size, want int64 }{
+		{0, messageSlack},
+		{-5, messageSlack},
+		{1000, 1000 + messageSlack},
+		{1 << 30, 2 << 30},
+		{maxAnnouncedSize, 2 * maxAnnouncedSize},
+		{999999999999999999, 2 * maxAnnouncedSize},
+		{1<<63 - 1, 2 * maxAnnouncedSize},
+	} {
+		if got := maxMessageBytes(c.size); got != c.want {
+			t.Errorf("maxMessageBytes(%d) = %d, want %d", c.size, got, c.want)
+		}
+	}
 }

@@ -451,17 +451,20 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // size. It is a variable only so that tests can lower it.
 var messageSlack int64 = 64 << 20
 
+// maxAnnouncedSize is the largest LIST size maxMessageBytes believes; a
+// larger one (999999999999 from a lying server) counts as this much.
+const maxAnnouncedSize = 16 << 30
+
 // maxMessageBytes is how much of a message whose LIST size is size fetchOne
-// reads before it gives up on it: 16 times the announced size, and at least
-// that size plus 64 MiB. LIST sizes are only approximate (servers count
-// line endings differently, some lie), hence the generous margin; the cap
-// exists so that a server that never ends a message (an endless RETR)
-// cannot keep a poll running, or a maildir growing, forever.
+// reads before it gives up on it: twice the announced size, and at least
+// that size plus 64 MiB. LIST sizes are only approximate: a server that
+// counts a line end as one byte announces at worst half the CRLF size, and
+// some lie, hence the margin. The cap exists so that a server that never
+// ends a message (an endless RETR) cannot keep a poll running, or a maildir
+// growing, forever; the message it cuts off stays on the server.
 func maxMessageBytes(size int64) int64 {
-	if size < 0 || size > (1<<62)/16 {
-		return 1<<63 - 1
-	}
-	return max(16*size, size+messageSlack)
+	size = min(max(size, 0), maxAnnouncedSize)
+	return max(2*size, size+messageSlack)
 }
 
 // oversizeError reports a message abandoned by the maxMessageBytes cap.
@@ -534,12 +537,7 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 	// Size cap: read at most one byte past maxMessageBytes; reaching it
 	// means the server is not ending the message.
 	limit := maxMessageBytes(m.size)
-	var copied int64
-	if limit < 1<<63-1 {
-		copied, err = io.CopyBuffer(hw, io.LimitReader(cr, limit+1), s.buf)
-	} else {
-		copied, err = io.CopyBuffer(hw, cr, s.buf)
-	}
+	copied, err := io.CopyBuffer(hw, io.LimitReader(cr, limit+1), s.buf)
 	if err == nil && copied > limit {
 		tx.Abort()
 		// Close the connection first: the caller's deferred close of the
