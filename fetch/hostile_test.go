@@ -646,3 +646,58 @@ func TestMaxMessageBytes(t *testing.T) {
 		}
 	}
 }
+
+// A server that drips a message past its LIST size, each line well within
+// the read timeout, is cut off after the timeout instead of holding the
+// poll until the byte cap; a slow message that keeps to its announced
+// size is delivered however long it takes in all.
+func TestHostileDrip(t *testing.T) {
+	old := overrunSlack
+	overrunSlack = 4 << 10
+	t.Cleanup(func() { overrunSlack = old })
+	line := strings.Repeat("x", 98) + "\r\n"
+
+	t.Run("endless", func(t *testing.T) {
+		all := hostileMessages()
+		h := newHostileEnv(t, all, rawOn("RETR 1", func(c net.Conn) {
+			c.Write([]byte("+OK\r\nSubject: drip\r\n\r\n"))
+			for {
+				if _, err := c.Write([]byte(line)); err != nil {
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}))
+		start := time.Now()
+		res := h.pollGuarded(t)
+		t.Logf("dripping server: %v after %v", res.Err, time.Since(start))
+		if res.Err == nil || StatusOf(res.Err) != StatusProtocol || !strings.Contains(res.Err.Error(), "goes on past") {
+			t.Errorf("got %v, want the overrun reported as a protocol error", res.Err)
+		}
+		h.checkSafe(t, all)
+		h.calmPoll(t, all)
+	})
+
+	t.Run("slow but honest", func(t *testing.T) {
+		body := "Subject: slow\n\n" + strings.Repeat(strings.Repeat("x", 98)+"\n", 30)
+		all := hostileMessages()
+		all[0].Data = []byte(body)
+		h := newHostileEnv(t, all, func(cmd string, raw net.Conn) (string, bool) {
+			if cmd != "RETR 1" {
+				return "", false
+			}
+			raw.Write([]byte("+OK\r\nSubject: slow\r\n\r\n"))
+			for i := 0; i < 30; i++ {
+				time.Sleep(50 * time.Millisecond) // 1.5 s in all, over timeout 1
+				raw.Write([]byte(line))
+			}
+			raw.Write([]byte(".\r\n"))
+			return "", true // answered already
+		})
+		res := h.pollGuarded(t)
+		if res.Err != nil || res.Delivered != len(all) {
+			t.Fatalf("slow honest message: delivered %d of %d, err %v", res.Delivered, len(all), res.Err)
+		}
+		h.checkSafe(t, all)
+	})
+}

@@ -430,53 +430,6 @@ func (s *session) undelivered(ctx context.Context, num int, uid string, err erro
 	return true, nil
 }
 
-// countingReader counts the bytes read and records whether a read error
-// came from the server.
-type countingReader struct {
-	r   io.Reader
-	n   int64
-	err error
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if err != nil && err != io.EOF {
-		c.err = err
-	}
-	return n, err
-}
-
-// messageSlack is the margin maxMessageBytes allows over a message's LIST
-// size. It is a variable only so that tests can lower it.
-var messageSlack int64 = 64 << 20
-
-// maxAnnouncedSize is the largest LIST size maxMessageBytes believes; a
-// larger one (999999999999 from a lying server) counts as this much.
-const maxAnnouncedSize = 16 << 30
-
-// maxMessageBytes is how much of a message whose LIST size is size fetchOne
-// reads before it gives up on it: twice the announced size, and at least
-// that size plus 64 MiB. LIST sizes are only approximate: a server that
-// counts a line end as one byte announces at worst half the CRLF size, and
-// some lie, hence the margin. The cap exists so that a server that never
-// ends a message (an endless RETR) cannot keep a poll running, or a maildir
-// growing, forever; the message it cuts off stays on the server.
-func maxMessageBytes(size int64) int64 {
-	size = min(max(size, 0), maxAnnouncedSize)
-	return max(2*size, size+messageSlack)
-}
-
-// oversizeError reports a message abandoned by the maxMessageBytes cap.
-type oversizeError struct {
-	num         int
-	listed, cap int64
-}
-
-func (e *oversizeError) Error() string {
-	return fmt.Sprintf("message %d is larger than %d octets (LIST said %d): the server does not end it; abandoned, left on the server, connection closed", e.num, e.cap, e.listed)
-}
-
 func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReader, idx, n int) error {
 	defer rd.Close()
 	return s.deliverOne(ctx, m, rd, "POP3", idx, n)
@@ -487,10 +440,17 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 // pending list of flush.
 func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protocol string, idx, n int) error {
 	srv, u := s.job.Server, s.job.User
+	// What the server sends is counted (and watched for an overrun) as it
+	// arrives, the header peek included. The size cap lets one byte past
+	// maxMessageBytes through; reaching it means the server is not ending
+	// the message.
+	cr := &countingReader{r: r, soft: overrunBytes(m.size), budget: s.timeout(), cut: s.closeConn}
+	defer cr.stop()
+	limit := maxMessageBytes(m.size)
 	if s.br == nil {
-		s.br = bufio.NewReaderSize(r, headerPeek)
+		s.br = bufio.NewReaderSize(io.LimitReader(cr, limit+1), headerPeek)
 	} else {
-		s.br.Reset(r)
+		s.br.Reset(io.LimitReader(cr, limit+1))
 	}
 	fields := peekHeader(s.br)
 	env := deliver.Envelope{From: senderOf(fields), To: s.localRecipients(), Remote: s.label}
@@ -533,11 +493,13 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 			return &deliveryError{err}
 		}
 	}
-	cr := &countingReader{r: s.br}
-	// Size cap: read at most one byte past maxMessageBytes; reaching it
-	// means the server is not ending the message.
-	limit := maxMessageBytes(m.size)
-	copied, err := io.CopyBuffer(hw, io.LimitReader(cr, limit+1), s.buf)
+	copied, err := io.CopyBuffer(hw, s.br, s.buf)
+	if cr.stop() {
+		// The connection is closed already: nothing was deleted in this
+		// session, so the message stays on the server.
+		tx.Abort()
+		return &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &overrunError{num: m.num, listed: m.size, read: cr.soft, budget: cr.budget}}
+	}
 	if err == nil && copied > limit {
 		tx.Abort()
 		// Close the connection first: the caller's deferred close of the
