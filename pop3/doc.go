@@ -15,8 +15,10 @@
 // of any length cost bounded memory. A server that sends forever is not
 // bounded by this package: the caller caps the size it is willing to read
 // (for example with io.LimitReader, using the size from List). Listing
-// lines (UIDL, LIST, CAPA) are limited to 64 KiB each, their number is
-// not limited.
+// lines (UIDL, LIST, CAPA) are limited to 64 KiB each, and their number
+// too: a CAPA answer to 1000 lines, a UIDL or LIST answer to the count of
+// the session's last STAT plus 10000 (4 Mi lines without a STAT), so a
+// server that never ends one gets a *ProtocolError, not unbounded memory.
 //
 // Every call takes a context.Context. Cancellation and Options.Timeout are
 // enforced by closing the connection, never with SetDeadline, because an
