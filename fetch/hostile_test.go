@@ -330,6 +330,8 @@ func TestHostileServers(t *testing.T) {
 		{"list-garbage", on("LIST", "+OK\r\n1 ten\r\nnonsense\r\n.\r\n"), errAny, ""},
 		// Duplicate UIDs in UIDL.
 		{"uidl-dup", on("UIDL", "+OK\r\n1 same\r\n2 same\r\n3 same\r\n.\r\n"), errNo, ""},
+		// A STAT count no mailbox has: refused, not allocated.
+		{"stat-huge", on("STAT", "+OK 2000000000 100"), errYes, "STAT"},
 		// Garbage instead of a status line.
 		{"garbage-STAT", on("STAT", "HTTP/1.1 400 Bad Request"), errYes, ""},
 		{"nul-STAT", on("STAT", "+OK 3\x00 100"), errAny, ""},

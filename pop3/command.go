@@ -122,9 +122,14 @@ func (c *Client) multi(ctx context.Context, cmd, line string, maxLines int, each
 // maxCapaLines bounds a CAPA answer; real servers send a dozen lines.
 const maxCapaLines = 1000
 
+// MaxMessages is the largest message count Stat accepts: a caller may
+// size its tables by the count, and a server announcing two billion
+// messages must not make it allocate for them.
+const MaxMessages = 1 << 22
+
 // maxListingLines bounds a UIDL or LIST answer when no STAT told the
 // message count: 4 Mi messages, a few hundred MiB of UIDs.
-const maxListingLines = 1 << 22
+const maxListingLines = MaxMessages
 
 // listingLines is how many lines a UIDL or LIST answer may have: the count
 // of the last STAT, with a margin for a server that counts differently
@@ -133,7 +138,7 @@ func (c *Client) listingLines() int {
 	if c.stat < 0 {
 		return maxListingLines
 	}
-	return min(c.stat, maxListingLines) + 10000
+	return c.stat + 10000
 }
 
 // Cmd sends a raw single-line command built with fmt.Sprintf and returns

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -81,6 +82,9 @@ func (c *Client) Stat(ctx context.Context) (count int, size int64, err error) {
 	n, sz, err := twoNumbers([]byte(text))
 	if err != nil {
 		return 0, 0, c.fail("STAT", err)
+	}
+	if n > MaxMessages {
+		return 0, 0, c.fail("STAT", &ProtocolError{Msg: fmt.Sprintf("the server reports %d messages, more than the %d a session handles", n, MaxMessages)})
 	}
 	c.stat = int(n)
 	return int(n), sz, nil
