@@ -218,7 +218,7 @@ func (s *Session) start() error {
 		tc := newTraceConn(s.conn, s.br, s.opts.Trace)
 		under, nc = tc, tc
 	}
-	pc := &prefixConn{Conn: nc, r: io.MultiReader(strings.NewReader(greet), under)}
+	pc := &prefixConn{Conn: nc, r: newCapGuard(io.MultiReader(strings.NewReader(greet), under))}
 	s.client = imapclient.New(pc, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
