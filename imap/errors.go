@@ -93,7 +93,8 @@ func wrap(cmd string, err error) error {
 		return &Error{Command: cmd, Status: string(ie.Type), Code: strings.ToUpper(string(ie.Code)), Text: ie.Text}
 	}
 	var own *Error
-	if errors.As(err, &own) {
+	var pe *ProtocolError
+	if errors.As(err, &own) || errors.As(err, &pe) {
 		return err
 	}
 	return fmt.Errorf("imap: %s: %w", cmd, err)

@@ -2,6 +2,7 @@ package imap
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	goimap "github.com/emersion/go-imap/v2"
@@ -66,16 +67,45 @@ func (s *Session) Search(ctx context.Context, q Query) ([]uint32, error) {
 		if err != nil {
 			return err
 		}
-		for _, u := range d.AllUIDs() {
-			// n:* matches the last message even when its UID is below n.
-			if uint32(u) >= q.FromUID {
-				out = append(out, uint32(u))
-			}
-		}
-		return nil
+		out, err = searchUIDs(d, q.FromUID)
+		return err
 	})
 	slices.Sort(out)
 	return slices.Compact(out), err
+}
+
+// MaxSearchResults is the most UIDs Search accepts from one answer: a
+// server that claims more is refused rather than allocated for.
+const MaxSearchResults = 1 << 22
+
+// searchUIDs expands the UIDs of a SEARCH answer, keeping those >= from
+// (n:* matches the last message even when its UID is below n). It does
+// not use SearchData.AllUIDs: that panics on a "*" a server put in the
+// answer and never ends on UID 4294967295 (its loop counter wraps).
+func searchUIDs(d *goimap.SearchData, from uint32) ([]uint32, error) {
+	set, ok := d.All.(goimap.UIDSet)
+	if !ok {
+		return nil, nil // no SEARCH answer at all: nothing matched
+	}
+	var n uint64
+	for _, r := range set {
+		if r.Start == 0 || r.Stop == 0 {
+			return nil, &ProtocolError{Op: "UID SEARCH", Msg: "the answer holds UID 0"}
+		}
+		n += uint64(r.Stop) - uint64(r.Start) + 1
+		if n > MaxSearchResults {
+			return nil, &ProtocolError{Op: "UID SEARCH", Msg: fmt.Sprintf("the answer holds more than %d UIDs", MaxSearchResults)}
+		}
+	}
+	out := make([]uint32, 0, n)
+	for _, r := range set {
+		for u := uint64(r.Start); u <= uint64(r.Stop); u++ {
+			if uint32(u) >= from {
+				out = append(out, uint32(u))
+			}
+		}
+	}
+	return out, nil
 }
 
 // Sizes returns the RFC822.SIZE of each of uids (UID FETCH). Messages the
