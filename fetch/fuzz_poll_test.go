@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -31,30 +32,13 @@ func FuzzPoll(f *testing.F) {
 	f.Add([]byte("+OK\r\n-ERR\r\n+OK\r\n+OK\r\n+OK 1 10\r\n-ERR no uidl\r\n+OK 1 10\r\n+OK\r\nx\r\n.\r\n+OK\r\n+OK\r\n"))
 	f.Add([]byte("+OK\r\n+OK\r\n.\r\n+OK\r\n+OK\r\n+OK 3 99999999999\r\n+OK\r\n1 a\r\n1 a\r\n3 \x00\r\n.\r\n"))
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer ln.Close()
-	script := make(chan []byte)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			in := <-script
-			go func() {
-				defer c.Close()
-				c.Write(in)
-				c.(*net.TCPConn).CloseWrite() // the script is all the server says
-				io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	addr := ln.Addr().String()
-
 	f.Fuzz(func(t *testing.T, in []byte) {
+		addr := serveScript(t, in, func(c net.Conn, in []byte) {
+			defer c.Close()
+			c.Write(in)
+			c.(*net.TCPConn).CloseWrite() // the script is all the server says
+			io.Copy(io.Discard, c)
+		})
 		dir := t.TempDir()
 		job := testJob(t, addr)
 		md := filepath.Join(dir, "Maildir")
@@ -76,14 +60,34 @@ func FuzzPoll(f *testing.F) {
 			Run(context.Background(), []Job{job}, uids, opts)
 		}()
 		select {
-		case script <- bytes.Clone(in):
-		case <-done: // it gave up before connecting
-			return
-		}
-		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
 			t.Fatalf("the poll hangs on %q", in)
 		}
 	})
+}
+
+// serveScript listens on a loopback port for the length of the test and
+// runs serve with the script on every connection to it.
+func serveScript(t *testing.T, script []byte, serve func(net.Conn, []byte)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	script = bytes.Clone(script) // the fuzzer reuses in
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); serve(c, script) }()
+		}
+	}()
+	return ln.Addr().String()
 }
