@@ -73,13 +73,17 @@ func joinBlocks(blocks []string) string {
 
 // serveIMAPScript sends the greeting block, then one block per command
 // line read, with $T replaced by the command's tag; it closes the
-// connection when the blocks run out.
+// connection when the blocks run out, or when no command follows a block
+// within 200 ms (the client is then waiting for an answer the block did
+// not complete), so that a mutated script fails fast instead of waiting
+// for the client's timeout.
 func serveIMAPScript(c net.Conn, in []byte) {
 	defer c.Close()
 	blocks := bytes.Split(in, []byte("~\r\n"))
 	c.Write(blocks[0])
 	br := bufio.NewReader(c)
 	for _, b := range blocks[1:] {
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 		line, err := br.ReadBytes('\n')
 		if err != nil {
 			return

@@ -3,15 +3,16 @@ package imap
 import (
 	"bytes"
 	"io"
+	"unicode"
 )
 
 // capGuard sits between the server and imapclient and blanks the
 // parentheses in capability lists ("* CAPABILITY ...", and the response
 // code "[CAPABILITY ...]" of an OK, NO, BAD, BYE or PREAUTH). go-imap
 // v2.0.0-beta.8 loops forever, at full CPU and beyond any timeout (the
-// loop reads nothing), on a capability list with " (" in it: its SP
-// accepts a '(' without consuming it, and readCapabilities skips extra
-// spaces with `for dec.SP() {}`. A parenthesis is never part of a
+// loop reads nothing), on a capability list with a '(' after a space or
+// right after the word CAPABILITY: its SP accepts a '(' without consuming
+// it, and readCapabilities skips extra spaces with `for dec.SP() {}`. A parenthesis is never part of a
 // capability (an atom), so blanking it changes no list a server can
 // legitimately send. Literals ({N} at the end of a line) pass untouched.
 type capGuard struct {
@@ -29,18 +30,8 @@ const (
 	lineCaps
 )
 
-// capPrefixes are what follows the tag of a line that carries a
-// capability list.
-var capPrefixes = [][]byte{
-	[]byte("CAPABILITY "),
-	[]byte("OK [CAPABILITY "),
-	[]byte("NO [CAPABILITY "),
-	[]byte("BAD [CAPABILITY "),
-	[]byte("BYE [CAPABILITY "),
-	[]byte("PREAUTH [CAPABILITY "),
-}
-
-// maxTag bounds how long a tag may be before the line is taken as plain.
+// maxTag bounds how long a tag or a status word may be before the line is
+// taken as plain.
 const maxTag = 64
 
 func newCapGuard(r io.Reader) *capGuard { return &capGuard{r: r} }
@@ -72,7 +63,9 @@ func (g *capGuard) filter(p []byte) {
 		switch g.kind {
 		case lineUndecided:
 			g.head = append(g.head, upper(b))
-			g.kind = g.decide()
+			if g.kind = g.decide(); g.kind == lineCaps && (b == '(' || b == ')') {
+				p[i] = ' '
+			}
 		case lineCaps:
 			if b == '(' || b == ')' {
 				p[i] = ' '
@@ -86,29 +79,57 @@ func (g *capGuard) filter(p []byte) {
 }
 
 // decide tells the kind of the line from its start, or lineUndecided
-// while the start could still be either.
+// while the start could still be either. A capability list follows the
+// tag as "CAPABILITY", or as the response code after any status word
+// (go-imap reads "[CAPABILITY" whatever the word is), each ended by a
+// character that is not an atom's.
 func (g *capGuard) decide() int {
 	sp := bytes.IndexByte(g.head, ' ')
 	if sp < 0 {
-		if len(g.head) > maxTag {
-			return linePlain
-		}
-		return lineUndecided
+		return undecidedUpTo(len(g.head))
 	}
 	rest := g.head[sp+1:]
-	still := false
-	for _, c := range capPrefixes {
-		if bytes.Equal(rest, c) {
-			return lineCaps
-		}
-		if len(rest) < len(c) && bytes.HasPrefix(c, rest) {
-			still = true
-		}
+	if k := matchWord(rest, "CAPABILITY"); k != linePlain {
+		return k
 	}
-	if still {
-		return lineUndecided
+	sp = bytes.IndexByte(rest, ' ')
+	if sp < 0 {
+		return undecidedUpTo(len(rest))
+	}
+	return matchWord(rest[sp+1:], "[CAPABILITY")
+}
+
+// matchWord tells whether s starts with w followed by a character that is
+// not an atom's (lineCaps), could still (lineUndecided), or cannot.
+func matchWord(s []byte, w string) int {
+	if len(s) <= len(w) {
+		if w[:len(s)] == string(s) {
+			return lineUndecided
+		}
+		return linePlain
+	}
+	if string(s[:len(w)]) == w && !atomChar(s[len(w)]) {
+		return lineCaps
 	}
 	return linePlain
+}
+
+// undecidedUpTo keeps a line undecided while the word being read (a tag,
+// a status) is short enough to be one.
+func undecidedUpTo(n int) int {
+	if n > maxTag {
+		return linePlain
+	}
+	return lineUndecided
+}
+
+// atomChar is IMAP's ATOM-CHAR, as go-imap reads it.
+func atomChar(b byte) bool {
+	switch b {
+	case '(', ')', '{', ' ', '%', '*', '"', '\\', ']':
+		return false
+	}
+	return !unicode.IsControl(rune(b))
 }
 
 func upper(b byte) byte {

@@ -17,6 +17,9 @@ func TestCapGuard(t *testing.T) {
 		{"* CAPABILITY IMAP4rev1 (IDLE)\r\n", "* CAPABILITY IMAP4rev1  IDLE \r\n"},
 		{"a1 ok [capability imap4rev1 (]\r\n", "a1 ok [capability imap4rev1  ]\r\n"},
 		{"* PREAUTH [CAPABILITY IMAP4rev1(]\r\n", "* PREAUTH [CAPABILITY IMAP4rev1 ]\r\n"},
+		{"T1 OK [CAPABILITY(\n", "T1 OK [CAPABILITY \n"},
+		{"T1 K [CAPABILITY(\n", "T1 K [CAPABILITY \n"},
+		{"* capability(x)\r\n", "* capability x \r\n"},
 		// Not capability lists: untouched.
 		{"* LIST (\\HasNoChildren) \"/\" CAPABILITY\r\n", ""},
 		{"* OK [PERMANENTFLAGS (\\*)] x\r\n", ""},
