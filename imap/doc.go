@@ -26,6 +26,11 @@
 //     speak IMAP gives a *ProtocolError.
 //   - A protocol trace (Options.Trace) with passwords, SASL exchanges and
 //     message contents masked.
+//   - Guards against two flaws of imapclient v2.0.0-beta.8 that a hostile
+//     server could use: a capability list with a '(' in it makes its parser
+//     spin forever, beyond any timeout (capGuard blanks the parentheses on
+//     their way in), and SearchData.AllUIDs panics on a '*' and never ends
+//     on UID 4294967295 (Search expands the answer itself, bounded).
 //
 // Everything is by UID (UID SEARCH, UID FETCH, UID STORE, UID EXPUNGE when
 // the server has UIDPLUS), so that expunges in the middle of a session
