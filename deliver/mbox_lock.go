@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,22 +40,60 @@ func retryLock(ctx context.Context, deadline time.Time, what string, try func() 
 	}
 }
 
-// dotlock creates name with O_CREAT|O_EXCL. A lock file older than stale is
-// removed, as procmail does, and the attempt repeated.
+// dotlock creates name with O_CREAT|O_EXCL, holding this process's pid.
+// A lock file older than stale is removed, as procmail does, and so is one
+// whose pid names no running process (its holder was killed: liblockfile's
+// rule); the attempt is then repeated.
 func dotlock(name string, stale time.Duration) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
-		// The pid is informational, for a human looking at a stuck lock.
 		f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
 		return f.Close()
 	}
 	if !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("dotlock: %w", err)
 	}
-	if fi, serr := os.Stat(name); serr == nil && time.Since(fi.ModTime()) > stale {
-		os.Remove(name)
+	fi, serr := os.Stat(name)
+	if serr != nil {
+		return errLockBusy
+	}
+	if time.Since(fi.ModTime()) > stale || holderGone(name) {
+		// Remove only the lock that was judged: a holder that replaced it
+		// in the meantime keeps its own.
+		if now, err := os.Stat(name); err == nil && os.SameFile(fi, now) && now.ModTime().Equal(fi.ModTime()) {
+			os.Remove(name)
+		}
 	}
 	return errLockBusy
+}
+
+// holderGone reports whether the dotlock name holds the pid of a process
+// that no longer exists. A lock without a readable pid, and any lock on a
+// network file system (its holder may run on another host, where the pid
+// means something else), is left to the stale age.
+func holderGone(name string) bool {
+	var fs unix.Statfs_t
+	if unix.Statfs(name, &fs) != nil || networkFS(int64(fs.Type)) {
+		return false
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return false
+	}
+	return errors.Is(unix.Kill(pid, 0), unix.ESRCH)
+}
+
+// networkFS tells the statfs magic numbers of NFS, CIFS and SMB2.
+func networkFS(magic int64) bool {
+	switch magic {
+	case 0x6969, 0xff534d42, 0xfe534d42, 0x517b:
+		return true
+	}
+	return false
 }
 
 // fcntlLock takes a whole-file write lock without blocking (F_SETLK).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -256,5 +257,35 @@ for m in mailbox.mbox(sys.argv[1]):
 		if body != want {
 			t.Errorf("message %d: python reads %q, want %q", i, body, want)
 		}
+	}
+}
+
+// A dotlock left by a killed process (its pid names no process) is broken
+// at once; one naming a live process waits like any fresh lock.
+func TestMboxDotlockOfDeadHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mbox")
+	m := newTestMbox(t, path, &MboxOptions{LockTimeout: 200 * time.Millisecond})
+	lock := path + ".lock"
+
+	live := exec.Command("sleep", "30")
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { live.Process.Kill(); live.Wait() }()
+	os.WriteFile(lock, []byte(fmt.Sprintf("%d\n", live.Process.Pid)), 0o600)
+	if _, err := m.Begin(context.Background(), Envelope{}); err == nil {
+		t.Fatal("Begin broke the dotlock of a live process")
+	}
+
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(lock, []byte(fmt.Sprintf("%d\n", dead.Process.Pid)), 0o600)
+	if err := deliverOne(t, m, []byte("x\n")).Commit(); err != nil {
+		t.Fatalf("the dotlock of an exited process was not broken: %v", err)
+	}
+	if err := m.Sync(); err != nil {
+		t.Fatal(err)
 	}
 }
