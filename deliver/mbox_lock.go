@@ -40,18 +40,21 @@ func retryLock(ctx context.Context, deadline time.Time, what string, try func() 
 	}
 }
 
-// dotlock creates name with O_CREAT|O_EXCL, holding this process's pid.
-// A lock file older than stale is removed, as procmail does, and so is one
-// whose pid names no running process (its holder was killed: liblockfile's
-// rule); the attempt is then repeated.
+// dotlock creates name holding this process's pid: written to a file of
+// its own first and linked to name (liblockfile's way), so that no lock
+// exists, even for an instant, without the pid that tells whether its
+// holder still runs. Where the file system has no hard links, name is
+// created with O_EXCL and the pid written after. A lock file older than
+// stale is removed, as procmail does, and so is one whose pid names no
+// running process (its holder was killed: liblockfile's rule); the attempt
+// is then repeated.
 func dotlock(name string, stale time.Duration) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
-		return f.Close()
-	}
-	if !errors.Is(err, os.ErrExist) {
+	err := linkLock(name)
+	if err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("dotlock: %w", err)
+	}
+	if err == nil {
+		return nil
 	}
 	fi, serr := os.Stat(name)
 	if serr != nil {
@@ -65,6 +68,31 @@ func dotlock(name string, stale time.Duration) error {
 		}
 	}
 	return errLockBusy
+}
+
+// linkLock makes the lock file name, or fails with an error matching
+// os.ErrExist when it exists.
+func linkLock(name string) error {
+	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
+	tmp := fmt.Sprintf("%s.%d.%d", name, os.Getpid(), time.Now().UnixNano())
+	if err := os.WriteFile(tmp, pid, 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	err := os.Link(tmp, name)
+	if err == nil || errors.Is(err, os.ErrExist) {
+		return err
+	}
+	// No hard links here (EPERM on some FUSE and FAT file systems).
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(pid)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // holderGone reports whether the dotlock name holds the pid of a process
