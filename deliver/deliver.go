@@ -75,6 +75,12 @@ type Keyed interface {
 	Key() string
 }
 
+// Appended is implemented by the Tx of an Mbox: after Commit, End is the
+// file offset just past the message (what RecoverMbox needs to know).
+type Appended interface {
+	End() int64
+}
+
 var (
 	_ Stager    = (*Maildir)(nil)
 	_ Deliverer = (*Maildir)(nil)

@@ -43,6 +43,8 @@ type Mbox struct {
 	opts MboxOptions
 	turn chan struct{} // one transaction (or Sync) at a time within the process
 	b    *mboxBatch    // the open batch; touched only by the holder of turn
+	// onBatch, if set, runs when a batch has its locks, before it writes.
+	onBatch func(start int64) error
 	// fsync is (*os.File).Sync; tests replace it to make Sync fail.
 	fsync func(*os.File) error
 }
@@ -87,6 +89,16 @@ func NewMbox(path string, opts *MboxOptions) (*Mbox, error) {
 	return m, nil
 }
 
+// OnBatch sets fn to run each time a batch has taken the locks and before
+// it writes anything, with the file's size then; an error from fn fails
+// that Begin. The fetch engine journals the batch there, so that a run
+// killed before the batch's messages were recorded as fetched can cut
+// them off again (RecoverMbox). Call it before the first Begin.
+func (m *Mbox) OnBatch(fn func(start int64) error) { m.onBatch = fn }
+
+// Path returns the mbox file's path.
+func (m *Mbox) Path() string { return m.path }
+
 // String returns "mbox PATH".
 func (m *Mbox) String() string { return "mbox " + m.path }
 
@@ -110,6 +122,13 @@ func (m *Mbox) Begin(ctx context.Context, env Envelope) (Tx, error) {
 		if err != nil {
 			<-m.turn
 			return nil, err
+		}
+		if m.onBatch != nil {
+			if err := m.onBatch(b.start); err != nil {
+				b.unlock(m)
+				<-m.turn
+				return nil, fmt.Errorf("mbox %s: %w", m.path, err)
+			}
 		}
 		m.b = b
 	} else if m.b.err != nil {
@@ -252,6 +271,7 @@ type mboxTx struct {
 	m    *Mbox
 	f    *os.File
 	size int64 // file size before this message
+	end  int64 // file size after it, once committed
 	w    *bufio.Writer
 	q    *fromQuoter
 	txState
@@ -278,6 +298,9 @@ func (tx *mboxTx) start(env Envelope) error {
 	return nil
 }
 
+// End returns the file offset just past the message, once committed.
+func (tx *mboxTx) End() int64 { return tx.end }
+
 // Write appends message bytes with mboxrd quoting.
 func (tx *mboxTx) Write(p []byte) (int, error) {
 	return tx.write(tx.q, p, func(err error) error { return fmt.Errorf("mbox %s: write: %w", tx.m.path, err) })
@@ -302,7 +325,7 @@ func (tx *mboxTx) Commit() error {
 		return err
 	}
 	tx.done = true
-	tx.m.b.end = end
+	tx.m.b.end, tx.end = end, end
 	tx.release()
 	return nil
 }
