@@ -85,6 +85,7 @@ func (s *session) closeTarget() {
 		s.dlv.Close()
 		s.dlv = nil
 	}
+	s.closeMboxJournal()
 }
 
 // imapConnect opens the IMAP session of s up to the authenticated state:
@@ -354,6 +355,7 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 				return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
 			}
 			s.dlv = dlv
+			s.watchMbox(dlv)
 		}
 		if s.buf == nil {
 			s.buf = make([]byte, 256*1024)

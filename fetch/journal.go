@@ -50,11 +50,16 @@ func writeJournal(path string, j journal) error {
 	return nil
 }
 
-// recoverJournal finishes the batch a crashed run left in its journal, if
-// any. Without a journal it does nothing.
+// recoverJournal finishes the maildir batch a crashed run left in its
+// journal, and undoes the unrecorded mbox batches (mbox_journal.go), if
+// any. Without journals it does nothing.
 func recoverJournal(uids *UIDStore, log *slog.Logger) error {
 	commitMu.Lock()
 	defer commitMu.Unlock()
+	return errors.Join(recoverMaildirJournal(uids, log), recoverMboxJournals(uids, log))
+}
+
+func recoverMaildirJournal(uids *UIDStore, log *slog.Logger) error {
 	path := journalPath(uids.Path())
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -91,6 +91,7 @@ type session struct {
 	host     string            // this host's name, looked up once (localHost)
 	last     bounceInfo        // of the message being delivered (notify.go)
 	alias    *hostAliasChecker // multidrop dns (multidrop_dns.go)
+	mboxJ    *mboxJournal      // of the open mbox batch (mbox_journal.go)
 
 	imapPollState // IMAP only (imap_poll.go)
 }
@@ -331,6 +332,8 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
 	}
 	s.dlv = dlv
+	s.watchMbox(dlv)
+	defer s.closeMboxJournal()
 	defer dlv.Close()
 	defer func() {
 		if err != nil {
@@ -529,6 +532,7 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 		pm.key = k.Key()
 	}
 	s.pending = append(s.pending, pm)
+	s.noteMboxMessage(tx, m.uid)
 	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, idx, n, cr.n, s.dlv))
 	return nil
 }
@@ -555,10 +559,17 @@ func (s *session) record() error {
 	if b, ok := s.dlv.(deliver.Batcher); ok {
 		if err := b.Sync(); err != nil {
 			// Not durable: do not delete. The next poll fetches them again.
+			// (An mbox truncates the batch off itself.)
+			s.dropMboxJournal()
 			return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{err}}
 		}
 	}
-	return s.recordUIDs()
+	if err := s.recordUIDs(); err != nil {
+		s.closeMboxJournal() // the next run cuts the unrecorded batch off
+		return err
+	}
+	s.dropMboxJournal()
+	return nil
 }
 
 // recordJournaled is record for a deliverer that stages: stage durably,
