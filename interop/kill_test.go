@@ -21,7 +21,18 @@ import (
 func TestKillLosesNothing(t *testing.T) {
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 	rc := h.rc(t, seed("foobar"))
-	killRounds(t, h, "POP3", envInt("INTEROP_KILL_ROUNDS", 20), func(int) (string, bool) { return rc, false })
+	killRounds(t, h, "POP3", "maildir", envInt("INTEROP_KILL_ROUNDS", 20), func(int) (string, bool) { return rc, false })
+}
+
+// TestMboxKillLosesNothing is TestKillLosesNothing delivering into an mbox:
+// read back with Python's mailbox module, every message must be there
+// exactly once and whole, whatever moment the kills hit (a batch appended
+// but not yet recorded, a message half written).
+// INTEROP_MBOX_KILL_ROUNDS sets the number of rounds (default 8).
+func TestMboxKillLosesNothing(t *testing.T) {
+	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+	rc := h.rc(t, seed("foobar"))
+	killRounds(t, h, "POP3", "mbox", envInt("INTEROP_MBOX_KILL_ROUNDS", 8), func(int) (string, bool) { return rc, false })
 }
 
 // TestIMAPKillLosesNothing is TestKillLosesNothing for IMAP, rounds
@@ -33,7 +44,7 @@ func TestIMAPKillLosesNothing(t *testing.T) {
 		h.rcAt(t, "rc-delete", ownPid(h, imapRC(rig["RIG_IMAP_PORT"], "sslproto ''"))),
 		h.rcAt(t, "rc-keep", ownPid(h, imapRC(rig["RIG_IMAP_PORT"], "sslproto '' keep"))),
 	}
-	killRounds(t, h, "IMAP", envInt("INTEROP_IMAP_KILL_ROUNDS", 8), func(round int) (string, bool) {
+	killRounds(t, h, "IMAP", "maildir", envInt("INTEROP_IMAP_KILL_ROUNDS", 8), func(round int) (string, bool) {
 		return rcs[round%2], round%2 == 1
 	})
 }
@@ -41,9 +52,10 @@ func TestIMAPKillLosesNothing(t *testing.T) {
 // killRounds runs the kill schedule of INTEROP_KILL_SEED: each round fills
 // the server with fresh messages, kills up to three runs of the rc file
 // rcFor gives at random moments, then lets runs finish. Every message of
-// the round must then be in that round's maildir exactly once (no loss, no
-// duplicate), and the server must be empty, or still full with keep.
-func killRounds(t *testing.T, h home, proto string, rounds int, rcFor func(round int) (rc string, keep bool)) {
+// the round must then be in that round's maildir or mbox (target) exactly
+// once (no loss, no duplicate), and the server must be empty, or still
+// full with keep.
+func killRounds(t *testing.T, h home, proto, target string, rounds int, rcFor func(round int) (rc string, keep bool)) {
 	t.Helper()
 	killSeed := envInt("INTEROP_KILL_SEED", 1)
 	rng := rand.New(rand.NewSource(int64(killSeed)))
@@ -54,7 +66,7 @@ func killRounds(t *testing.T, h home, proto string, rounds int, rcFor func(round
 	fill(t, n)
 	rc, _ := rcFor(0)
 	start := time.Now()
-	expectExit(t, h.runArgs(t, "-f", rc, "--maildir", filepath.Join(h.dir, "Maildir-calibration")), 0)
+	expectExit(t, h.runArgs(t, "-f", rc, "--"+target, filepath.Join(h.dir, target+"-calibration")), 0)
 	span := time.Since(start) * 5 / 4
 	t.Logf("an uninterrupted %s fetch of %d messages took %v; kills land within %v", proto, n, span*4/5, span)
 
@@ -62,19 +74,27 @@ func killRounds(t *testing.T, h home, proto string, rounds int, rcFor func(round
 	for round := 0; round < rounds; round++ {
 		rc, keep := rcFor(round)
 		fill(t, n)
-		md := filepath.Join(h.dir, fmt.Sprintf("Maildir-%02d", round))
+		dest := filepath.Join(h.dir, fmt.Sprintf("%s-%02d", target, round))
 		for k := 0; k < 3; k++ {
-			if killRun(t, h, rc, md, time.Duration(rng.Int63n(int64(span)))) {
+			if killRun(t, h, rc, "--"+target, dest, time.Duration(rng.Int63n(int64(span)))) {
 				kills++
 			}
 		}
 		for i := 0; i < 3; i++ {
-			r := h.runArgs(t, "-f", rc, "--maildir", md)
+			r := h.runArgs(t, "-f", rc, "--"+target, dest)
 			if r.code == 1 {
 				break
 			}
 			if r.code != 0 {
 				t.Fatalf("round %d: run after the kills: %v", round, r)
+			}
+		}
+		md := dest
+		if target == "mbox" {
+			md = dest + "-read"
+			out, err := exec.Command("python3", "-c", pyMboxToMaildir, dest, md).CombinedOutput()
+			if err != nil {
+				t.Fatalf("round %d: python mailbox: %v\n%s", round, err, out)
 			}
 		}
 		verify(t, md, n)
@@ -93,11 +113,12 @@ func killRounds(t *testing.T, h home, proto string, rounds int, rcFor func(round
 	}
 }
 
-// killRun starts a fetch into md and sends it SIGKILL after delay. It
-// reports whether the kill landed before the run finished by itself.
-func killRun(t *testing.T, h home, rc, md string, delay time.Duration) bool {
+// killRun starts a fetch into dest (flag --maildir or --mbox) and sends it
+// SIGKILL after delay. It reports whether the kill landed before the run
+// finished by itself.
+func killRun(t *testing.T, h home, rc, flag, dest string, delay time.Duration) bool {
 	t.Helper()
-	cmd := exec.Command(binary, "-f", rc, "--maildir", md)
+	cmd := exec.Command(binary, "-f", rc, flag, dest)
 	cmd.Dir = h.dir
 	cmd.Env = h.env()
 	if err := cmd.Start(); err != nil {
