@@ -84,8 +84,8 @@ func mboxJournalPath(idfile, account, mbox string) string {
 // watchMbox journals the batches of dlv if it is an mbox.
 func (s *session) watchMbox(dlv deliver.Deliverer) {
 	m, ok := dlv.(*deliver.Mbox)
-	if !ok {
-		return
+	if !ok || s.uids == nil || s.uids.Path() == "" {
+		return // not an mbox, or no idfile to keep the journal beside
 	}
 	m.OnBatch(func(start int64) error {
 		s.dropMboxJournal() // a batch whose record failed left one
