@@ -86,6 +86,7 @@ func (s *session) closeTarget() {
 		s.dlv = nil
 	}
 	s.closeMboxJournal()
+	s.closeDelivered()
 }
 
 // imapConnect opens the IMAP session of s up to the authenticated state:

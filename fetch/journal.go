@@ -51,12 +51,13 @@ func writeJournal(path string, j journal) error {
 }
 
 // recoverJournal finishes the maildir batch a crashed run left in its
-// journal, and undoes the unrecorded mbox batches (mbox_journal.go), if
-// any. Without journals it does nothing.
+// journal, undoes its unrecorded mbox batches (mbox_journal.go) and
+// records what it had delivered to other targets (delivered_journal.go),
+// if any. Without journals it does nothing.
 func recoverJournal(uids *UIDStore, log *slog.Logger) error {
 	commitMu.Lock()
 	defer commitMu.Unlock()
-	return errors.Join(recoverMaildirJournal(uids, log), recoverMboxJournals(uids, log))
+	return errors.Join(recoverMaildirJournal(uids, log), recoverMboxJournals(uids, log), recoverDelivered(uids, log))
 }
 
 func recoverMaildirJournal(uids *UIDStore, log *slog.Logger) error {

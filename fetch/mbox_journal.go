@@ -51,28 +51,28 @@ type mboxJournal struct {
 	enc  *json.Encoder
 }
 
-// liveMboxJournals are the journals of this process's open batches, which
-// recovery must leave alone (its pid is alive, but so is that of a batch
-// this process left unrecorded, which recovery must check).
-var liveMboxJournals = struct {
+// liveJournals are the mbox and delivered journals of this process's open
+// batches, which recovery must leave alone (its pid is alive, but so is
+// that of a batch this process left unrecorded, which recovery must check).
+var liveJournals = struct {
 	sync.Mutex
 	paths map[string]bool
 }{paths: map[string]bool{}}
 
-func setLiveMboxJournal(path string, live bool) {
-	liveMboxJournals.Lock()
-	defer liveMboxJournals.Unlock()
+func setLiveJournal(path string, live bool) {
+	liveJournals.Lock()
+	defer liveJournals.Unlock()
 	if live {
-		liveMboxJournals.paths[path] = true
+		liveJournals.paths[path] = true
 	} else {
-		delete(liveMboxJournals.paths, path)
+		delete(liveJournals.paths, path)
 	}
 }
 
-func isLiveMboxJournal(path string) bool {
-	liveMboxJournals.Lock()
-	defer liveMboxJournals.Unlock()
-	return liveMboxJournals.paths[path]
+func isLiveJournal(path string) bool {
+	liveJournals.Lock()
+	defer liveJournals.Unlock()
+	return liveJournals.paths[path]
 }
 
 func mboxJournalPath(idfile, account, mbox string) string {
@@ -117,7 +117,7 @@ func openMboxJournal(path string, head mboxJournalHead) (*mboxJournal, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("mbox journal: %w", err)
 	}
-	setLiveMboxJournal(path, true)
+	setLiveJournal(path, true)
 	return j, nil
 }
 
@@ -144,7 +144,7 @@ func (s *session) dropMboxJournal() {
 	if err := os.Remove(s.mboxJ.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		s.opts.logger().Warn("could not remove the mbox journal; the next run will check it harmlessly", "err", err)
 	}
-	setLiveMboxJournal(s.mboxJ.path, false)
+	setLiveJournal(s.mboxJ.path, false)
 	s.mboxJ = nil
 }
 
@@ -153,7 +153,7 @@ func (s *session) dropMboxJournal() {
 func (s *session) closeMboxJournal() {
 	if s.mboxJ != nil {
 		s.mboxJ.f.Close()
-		setLiveMboxJournal(s.mboxJ.path, false)
+		setLiveJournal(s.mboxJ.path, false)
 		s.mboxJ = nil
 	}
 }
@@ -176,7 +176,7 @@ func recoverMboxJournals(uids *UIDStore, log *slog.Logger) error {
 }
 
 func recoverMboxJournal(path string, uids *UIDStore, log *slog.Logger) error {
-	if isLiveMboxJournal(path) {
+	if isLiveJournal(path) {
 		return nil
 	}
 	f, err := os.Open(path)

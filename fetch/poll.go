@@ -92,6 +92,7 @@ type session struct {
 	last     bounceInfo        // of the message being delivered (notify.go)
 	alias    *hostAliasChecker // multidrop dns (multidrop_dns.go)
 	mboxJ    *mboxJournal      // of the open mbox batch (mbox_journal.go)
+	doneJ    *deliveredJournal // UIDs delivered in this batch (delivered_journal.go)
 
 	imapPollState // IMAP only (imap_poll.go)
 }
@@ -333,6 +334,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	}
 	s.dlv = dlv
 	s.watchMbox(dlv)
+	defer s.closeDelivered()
 	defer s.closeMboxJournal()
 	defer dlv.Close()
 	defer func() {
@@ -533,6 +535,7 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 	}
 	s.pending = append(s.pending, pm)
 	s.noteMboxMessage(tx, m.uid)
+	s.noteDelivered(m.uid)
 	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, idx, n, cr.n, s.dlv))
 	return nil
 }
@@ -565,10 +568,14 @@ func (s *session) record() error {
 		}
 	}
 	if err := s.recordUIDs(); err != nil {
-		s.closeMboxJournal() // the next run cuts the unrecorded batch off
+		// The next run cuts an unrecorded mbox batch off, and records what
+		// other targets took for good.
+		s.closeMboxJournal()
+		s.closeDelivered()
 		return err
 	}
 	s.dropMboxJournal()
+	s.dropDelivered()
 	return nil
 }
 
