@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gofetchmail/gofetchmail/interop/internal/rigmail"
 )
 
 // TestKillLosesNothing kills gofetchmail with SIGKILL at random moments of
@@ -149,4 +151,95 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// TestSMTPKillLosesNothing is the SIGKILL schedule forwarding by SMTP to
+// the rig's postfix. What postfix accepted before a kill is recorded by
+// the next run (the delivered journal), so nothing comes twice except, at
+// most, the one message a kill caught between sending its final "." and
+// reading postfix's 250 (RFC 1047's window, which no SMTP client closes);
+// nothing is lost. INTEROP_SMTP_KILL_ROUNDS sets the rounds (default 5).
+func TestSMTPKillLosesNothing(t *testing.T) {
+	port := mta(t)
+	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+	rc := h.rc(t, fmt.Sprintf(`poll 127.0.0.1 with protocol pop3 and port %s
+  user msingh there is msingh here password foobar sslproto ''
+  smtphost 127.0.0.1/%s
+`, rig["RIG_POP3_PORT"], port))
+	rng := rand.New(rand.NewSource(int64(envInt("INTEROP_KILL_SEED", 1))))
+	const n = 100
+
+	fill(t, n)
+	start := time.Now()
+	expectExit(t, h.runArgs(t, "-f", rc, "--smtpaddress", "rig.example"), 0)
+	span := time.Since(start) * 5 / 4
+	mtaDelivered(t, n)
+	kills, dups := 0, 0
+	rounds := envInt("INTEROP_SMTP_KILL_ROUNDS", 5)
+	for round := 0; round < rounds; round++ {
+		mta(t) // empties postfix's maildir
+		fill(t, n)
+		landed := 0
+		for k := 0; k < 3; k++ {
+			if killRun(t, h, rc, "--smtpaddress", "rig.example", time.Duration(rng.Int63n(int64(span)))) {
+				landed++
+			}
+		}
+		kills += landed
+		for i := 0; i < 3; i++ {
+			r := h.runArgs(t, "-f", rc, "--smtpaddress", "rig.example")
+			if r.code == 1 {
+				break
+			}
+			if r.code != 0 {
+				t.Fatalf("round %d: run after the kills: %v", round, r)
+			}
+		}
+		r := mtaSettled(t, n)
+		if r.Missing != 0 || r.Unexpected != 0 || r.Duplicated > landed {
+			t.Errorf("round %d: %v after %d kills; at most one duplicate a kill allowed", round, r, landed)
+			for _, p := range r.Problems {
+				t.Log(p)
+			}
+		}
+		dups += r.Duplicated
+		serverHolds(t, 0)
+		if t.Failed() {
+			t.Fatalf("round %d failed", round)
+		}
+	}
+	t.Logf("%d rounds of %d messages through postfix, %d runs killed with SIGKILL, 0 lost, %d duplicated (a kill inside RFC 1047's window)", rounds, n, kills, dups)
+	if kills < rounds {
+		t.Errorf("only %d kills landed during a fetch", kills)
+	}
+}
+
+// mtaSettled waits until postfix's maildir holds at least n messages and
+// nothing more arrives for a second, and verifies what gofetchmail sent
+// against the originals.
+func mtaSettled(t *testing.T, n int) rigmail.Report {
+	t.Helper()
+	msgs := mtaDeliveredAtLeast(t, -1, n)
+	for {
+		time.Sleep(time.Second)
+		again := mtaDeliveredAtLeast(t, -1, len(msgs))
+		if len(again) == len(msgs) {
+			break
+		}
+		msgs = again
+	}
+	dst := filepath.Join(t.TempDir(), "Maildir")
+	for _, sub := range []string{"new", "cur", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dst, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range msgs {
+		writeFile(t, filepath.Join(dst, "new", m.name), string(m.rest), 0o600)
+	}
+	r, err := rigmail.Verify(dst, rig["RIG_ORIGINALS"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
