@@ -158,7 +158,7 @@ func envInt(name string, def int) int {
 // the next run (the delivered journal), so nothing comes twice except, at
 // most, the one message a kill caught between sending its final "." and
 // reading postfix's 250 (RFC 1047's window, which no SMTP client closes);
-// nothing is lost. INTEROP_SMTP_KILL_ROUNDS sets the rounds (default 5).
+// nothing is lost. INTEROP_SMTP_KILL_ROUNDS sets the rounds (default 8).
 func TestSMTPKillLosesNothing(t *testing.T) {
 	port := mta(t)
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
@@ -175,7 +175,7 @@ func TestSMTPKillLosesNothing(t *testing.T) {
 	span := time.Since(start) * 5 / 4
 	mtaDelivered(t, n)
 	kills, dups := 0, 0
-	rounds := envInt("INTEROP_SMTP_KILL_ROUNDS", 5)
+	rounds := envInt("INTEROP_SMTP_KILL_ROUNDS", 8)
 	for round := 0; round < rounds; round++ {
 		mta(t) // empties postfix's maildir
 		fill(t, n)
@@ -209,8 +209,11 @@ func TestSMTPKillLosesNothing(t *testing.T) {
 		}
 	}
 	t.Logf("%d rounds of %d messages through postfix, %d runs killed with SIGKILL, 0 lost, %d duplicated (a kill inside RFC 1047's window)", rounds, n, kills, dups)
-	if kills < rounds {
-		t.Errorf("only %d kills landed during a fetch", kills)
+	// A round's first run usually fetches everything; the later ones,
+	// with nothing left, finish before their kill: about one kill a round
+	// lands, so ask for half as many.
+	if kills < rounds/2 {
+		t.Errorf("only %d kills landed during a fetch: the schedule does not exercise the fetch", kills)
 	}
 }
 
