@@ -91,8 +91,8 @@ type session struct {
 	host     string            // this host's name, looked up once (localHost)
 	last     bounceInfo        // of the message being delivered (notify.go)
 	alias    *hostAliasChecker // multidrop dns (multidrop_dns.go)
-	mboxJ    *mboxJournal      // of the open mbox batch (mbox_journal.go)
-	doneJ    *deliveredJournal // UIDs delivered in this batch (delivered_journal.go)
+	mboxJ    *batchJournal     // of the open mbox batch (mbox_journal.go)
+	doneJ    *batchJournal     // UIDs delivered in this batch (delivered_journal.go)
 
 	imapPollState // IMAP only (imap_poll.go)
 }
