@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -53,8 +54,10 @@ func isLiveJournal(path string) bool {
 // durable, the head is fsync'd with its directory before it returns (the
 // batch it describes may then write).
 func createBatchJournal(path string, head any, durable bool) (*batchJournal, error) {
+	setLiveJournal(path, true) // before it exists: recovery must not take it half made
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
+		setLiveJournal(path, false)
 		return nil, err
 	}
 	j := &batchJournal{path: path, f: f, enc: json.NewEncoder(f)}
@@ -67,9 +70,9 @@ func createBatchJournal(path string, head any, durable bool) (*batchJournal, err
 	if err != nil {
 		f.Close()
 		os.Remove(path)
+		setLiveJournal(path, false)
 		return nil, err
 	}
-	setLiveJournal(path, true)
 	return j, nil
 }
 
@@ -96,8 +99,9 @@ func (j *batchJournal) remove() error {
 // that is not one of this process's open batches, with a decoder
 // positioned after the head it decoded into head (a fresh value from
 // newHead each time). Journals whose head names another process that
-// still runs are skipped; so are heads that do not decode, after being
-// removed: a head is written before its batch does anything.
+// still runs are skipped. One whose head does not decode is removed (a
+// head is written before its batch does anything), unless it is less than
+// a minute old: another process may be writing it this instant.
 func recoverBatchJournals(pattern string, newHead func() journalHead, recover func(path string, head journalHead, dec *json.Decoder) error) error {
 	paths, err := filepath.Glob(pattern)
 	if err != nil {
@@ -132,6 +136,9 @@ func recoverOne(path string, head journalHead, recover func(string, journalHead,
 	defer f.Close()
 	dec := json.NewDecoder(bufio.NewReader(f))
 	if err := dec.Decode(head); err != nil || !head.valid() {
+		if fi, err := f.Stat(); err == nil && time.Since(fi.ModTime()) < time.Minute {
+			return nil
+		}
 		return os.Remove(path)
 	}
 	if p := head.pid(); p > 0 && p != os.Getpid() && !errors.Is(unix.Kill(p, 0), unix.ESRCH) {

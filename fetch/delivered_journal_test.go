@@ -3,12 +3,14 @@ package fetch
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The UIDs a killed run had delivered to a target that is not a Batcher
@@ -70,5 +72,32 @@ func TestDeliveredJournalDuringPoll(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*.delivered-*")); len(left) != 0 {
 		t.Errorf("journals left: %v", left)
+	}
+}
+
+// A journal without a readable head is being written by someone this
+// instant, or was never used: it is left while young, removed when old.
+func TestBatchJournalWithoutHead(t *testing.T) {
+	dir := t.TempDir()
+	uids, err := LoadUIDStore(filepath.Join(dir, "fetchids"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := uids.Path() + ".delivered-1-1"
+	os.WriteFile(path, nil, 0o600)
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := recoverJournal(uids, discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("a journal just created was removed: %v", err)
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	os.Chtimes(path, old, old)
+	if err := recoverJournal(uids, discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("an old journal without a head is still there: %v", err)
 	}
 }
