@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 )
@@ -70,24 +69,6 @@ func FuzzPoll(f *testing.F) {
 // serveScript listens on a loopback port for the length of the test and
 // runs serve with the script on every connection to it.
 func serveScript(t *testing.T, script []byte, serve func(net.Conn, []byte)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	script = bytes.Clone(script) // the fuzzer reuses in
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); serve(c, script) }()
-		}
-	}()
-	return ln.Addr().String()
+	return serveLoopback(t, nil, func(c net.Conn) { serve(c, script) })
 }

@@ -52,28 +52,14 @@ func newHostileEnv(t *testing.T, msgs []pop3test.Message, sc script) *hostileEnv
 	}
 	h.testEnv = newTestEnv(t, msgs, &pop3test.ServerOptions{Hook: hook})
 	// Our own listener, so that the script can reach the raw connection.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); h.srv.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h.mu.Lock()
-			h.raw = c
-			h.mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); h.srv.ServeConn(c) }()
-		}
-	}()
-	h.job = testJob(t, ln.Addr().String())
+	t.Cleanup(func() { h.srv.Close() })
+	addr := serveLoopback(t, nil, func(c net.Conn) {
+		h.mu.Lock()
+		h.raw = c
+		h.mu.Unlock()
+		h.srv.ServeConn(c)
+	})
+	h.job = testJob(t, addr)
 	h.job.User.Maildir = &h.maildir
 	h.job.Server.Timeout = 1
 	return h
@@ -508,39 +494,9 @@ func TestHostileGreeting(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var wg sync.WaitGroup
-			var conns []net.Conn
-			var mu sync.Mutex
-			t.Cleanup(func() {
-				ln.Close()
-				mu.Lock()
-				for _, c := range conns {
-					c.Close()
-				}
-				mu.Unlock()
-				wg.Wait()
-			})
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					conn, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					mu.Lock()
-					conns = append(conns, conn)
-					mu.Unlock()
-					wg.Add(1)
-					go func() { defer wg.Done(); c.serve(conn); conn.Close() }()
-				}
-			}()
+			addr := serveLoopback(t, nil, func(conn net.Conn) { c.serve(conn); conn.Close() })
 			e := newTestEnv(t, nil, nil)
-			e.job = testJob(t, ln.Addr().String())
+			e.job = testJob(t, addr)
 			e.job.User.Maildir = &e.maildir
 			e.job.Server.Timeout = 60
 			if c.says == "timeout" {

@@ -33,12 +33,7 @@ func (f *scriptedIMAP) log() string {
 
 func newScriptedIMAP(t *testing.T, caps string) *scriptedIMAP {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	f := &scriptedIMAP{addr: ln.Addr().String()}
+	f := &scriptedIMAP{}
 	decode := func(s string) string {
 		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 		if err != nil {
@@ -46,61 +41,53 @@ func newScriptedIMAP(t *testing.T, caps string) *scriptedIMAP {
 		}
 		return string(b)
 	}
-	go func() {
+	f.addr = serveLoopback(t, nil, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		fmt.Fprintf(c, "* OK [CAPABILITY IMAP4rev1 %s] fake\r\n", caps)
 		for {
-			c, err := ln.Accept()
+			line, err := br.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				fmt.Fprintf(c, "* OK [CAPABILITY IMAP4rev1 %s] fake\r\n", caps)
-				for {
-					line, err := br.ReadString('\n')
+			f2 := strings.Fields(line)
+			if len(f2) < 2 {
+				return
+			}
+			tag, cmd := f2[0], strings.ToUpper(f2[1])
+			switch cmd {
+			case "CAPABILITY":
+				fmt.Fprintf(c, "* CAPABILITY IMAP4rev1 %s\r\n%s OK done\r\n", caps, tag)
+			case "LOGIN":
+				f.record("LOGIN " + strings.Join(f2[2:], " "))
+				fmt.Fprintf(c, "%s OK logged in\r\n", tag)
+			case "AUTHENTICATE":
+				mech := strings.ToUpper(f2[2])
+				if len(f2) > 3 {
+					f.record("AUTHENTICATE " + mech + " IR " + decode(f2[3]))
+				} else {
+					chal := ""
+					if mech == "CRAM-MD5" {
+						chal = base64.StdEncoding.EncodeToString([]byte("<1.2@fake>"))
+					}
+					fmt.Fprintf(c, "+ %s\r\n", chal)
+					resp, err := br.ReadString('\n')
 					if err != nil {
 						return
 					}
-					f2 := strings.Fields(line)
-					if len(f2) < 2 {
-						return
-					}
-					tag, cmd := f2[0], strings.ToUpper(f2[1])
-					switch cmd {
-					case "CAPABILITY":
-						fmt.Fprintf(c, "* CAPABILITY IMAP4rev1 %s\r\n%s OK done\r\n", caps, tag)
-					case "LOGIN":
-						f.record("LOGIN " + strings.Join(f2[2:], " "))
-						fmt.Fprintf(c, "%s OK logged in\r\n", tag)
-					case "AUTHENTICATE":
-						mech := strings.ToUpper(f2[2])
-						if len(f2) > 3 {
-							f.record("AUTHENTICATE " + mech + " IR " + decode(f2[3]))
-						} else {
-							chal := ""
-							if mech == "CRAM-MD5" {
-								chal = base64.StdEncoding.EncodeToString([]byte("<1.2@fake>"))
-							}
-							fmt.Fprintf(c, "+ %s\r\n", chal)
-							resp, err := br.ReadString('\n')
-							if err != nil {
-								return
-							}
-							f.record("AUTHENTICATE " + mech + " " + decode(resp))
-						}
-						fmt.Fprintf(c, "%s OK authenticated\r\n", tag)
-					case "SELECT", "EXAMINE":
-						fmt.Fprintf(c, "* 0 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 1] n\r\n%s OK [READ-WRITE] selected\r\n", tag)
-					case "LOGOUT":
-						fmt.Fprintf(c, "* BYE bye\r\n%s OK bye\r\n", tag)
-						return
-					default:
-						fmt.Fprintf(c, "%s BAD unknown\r\n", tag)
-					}
+					f.record("AUTHENTICATE " + mech + " " + decode(resp))
 				}
-			}()
+				fmt.Fprintf(c, "%s OK authenticated\r\n", tag)
+			case "SELECT", "EXAMINE":
+				fmt.Fprintf(c, "* 0 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 1] n\r\n%s OK [READ-WRITE] selected\r\n", tag)
+			case "LOGOUT":
+				fmt.Fprintf(c, "* BYE bye\r\n%s OK bye\r\n", tag)
+				return
+			default:
+				fmt.Fprintf(c, "%s BAD unknown\r\n", tag)
+			}
 		}
-	}()
+	})
 	return f
 }
 

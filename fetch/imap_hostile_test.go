@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gofetchmail/gofetchmail/imap"
@@ -15,31 +14,9 @@ import (
 // server has sent cut bytes.
 func cutProxy(t *testing.T, target string, cut int64) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(2)
-			go func() { defer wg.Done(); io.Copy(s, c); s.Close() }()
-			go func() { defer wg.Done(); io.CopyN(c, s, cut); c.Close(); s.Close() }()
-		}
-	}()
-	return ln.Addr().String()
+	return serveLoopback(t, nil, proxyTo(target,
+		func(c, s net.Conn) { io.Copy(s, c); s.Close() },
+		func(c, s net.Conn) { io.CopyN(c, s, cut) }))
 }
 
 // A connection cut anywhere in a session (greeting, login, listing, in

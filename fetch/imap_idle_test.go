@@ -156,39 +156,20 @@ func TestRunnerIdleReload(t *testing.T) {
 // list the server sends (line by line).
 func noIdleProxy(t *testing.T, target string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(s)
-				for {
-					line, err := br.ReadString('\n')
-					if strings.Contains(line, "CAPABILITY") {
-						line = strings.ReplaceAll(line, " IDLE", "")
-					}
-					if _, werr := io.WriteString(c, line); werr != nil || err != nil {
-						return
-					}
+	return serveLoopback(t, nil, proxyTo(target,
+		func(c, s net.Conn) { io.Copy(s, c); s.Close() },
+		func(c, s net.Conn) {
+			br := bufio.NewReader(s)
+			for {
+				line, err := br.ReadString('\n')
+				if strings.Contains(line, "CAPABILITY") {
+					line = strings.ReplaceAll(line, " IDLE", "")
 				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
+				if _, werr := io.WriteString(c, line); werr != nil || err != nil {
+					return
+				}
+			}
+		}))
 }
 
 // A server without IDLE is polled with NOOP; new mail it announces is

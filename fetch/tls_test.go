@@ -92,17 +92,7 @@ func implicitTLS(t *testing.T, e *testEnv, cert testCert) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go e.srv.ServeConn(c)
-		}
-	}()
-	return ln.Addr().String()
+	return serveLoopback(t, ln, e.srv.ServeConn)
 }
 
 func TestSTLSVerifiedBySSLCertfile(t *testing.T) {
