@@ -1,7 +1,6 @@
 package pop3
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -181,26 +180,40 @@ func parseUID(l []byte) (UID, error) {
 	return UID{Num: n, UID: string(f1)}, nil
 }
 
-// blanks are the ASCII white space characters that separate fields.
-const blanks = " \t\r\n\v\f"
-
 // twoFields returns the first two blank-separated fields of l, like the
 // first two of bytes.Fields without allocating: listings of 100,000 lines
 // are parsed here.
 func twoFields(l []byte) (a, b []byte, ok bool) {
-	l = bytes.TrimLeft(l, blanks)
-	i := bytes.IndexAny(l, blanks)
-	if i < 0 {
+	i := skipBlanks(l, 0)
+	j := skipField(l, i)
+	if j == len(l) {
 		return nil, nil, false
 	}
-	a, l = l[:i], bytes.TrimLeft(l[i:], blanks)
-	if len(l) == 0 {
+	a = l[i:j]
+	i = skipBlanks(l, j)
+	if i == len(l) {
 		return nil, nil, false
 	}
-	if j := bytes.IndexAny(l, blanks); j >= 0 {
-		l = l[:j]
+	return a, l[i:skipField(l, i)], true
+}
+
+// isBlank marks the ASCII white space characters that separate fields.
+var isBlank = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, '\v': true, '\f': true}
+
+// skipBlanks returns the index of the first non-blank byte of l at or after i.
+func skipBlanks(l []byte, i int) int {
+	for i < len(l) && isBlank[l[i]] {
+		i++
 	}
-	return a, l, true
+	return i
+}
+
+// skipField returns the index of the first blank byte of l at or after i.
+func skipField(l []byte, i int) int {
+	for i < len(l) && !isBlank[l[i]] {
+		i++
+	}
+	return i
 }
 
 // twoNumbers parses "n size" (STAT, LIST), ignoring text after them.
