@@ -32,6 +32,11 @@ type UIDStore struct {
 	uids  map[string]*uidList // lower-cased key -> UIDs
 	keys  map[string]string   // lower-cased key -> key as written
 	dirty bool
+	// indexed is closed once the lists read from the file have their
+	// sets (and duplicates removed): LoadUIDStore builds them in the
+	// background, while the poll connects and logs in. Every method
+	// waits for it, with mu held, before it touches a list.
+	indexed chan struct{}
 }
 
 type uidList struct {
@@ -46,6 +51,27 @@ func (l *uidList) add(uid string) bool {
 	l.set[uid] = struct{}{}
 	l.order = append(l.order, uid)
 	return true
+}
+
+// index builds the set of a list read from the file and drops repeated
+// UIDs from its order.
+func (l *uidList) index() {
+	l.set = make(map[string]struct{}, len(l.order))
+	kept := l.order[:0]
+	for _, u := range l.order {
+		if _, ok := l.set[u]; !ok {
+			l.set[u] = struct{}{}
+			kept = append(kept, u)
+		}
+	}
+	l.order = kept
+}
+
+// wait returns once the lists read from the file are indexed; s.mu is held.
+func (s *UIDStore) wait() {
+	if s.indexed != nil {
+		<-s.indexed
+	}
 }
 
 // ValidUID reports whether uid can be recorded in the idfile.
@@ -76,12 +102,15 @@ func LoadUIDStore(path string) (*UIDStore, error) {
 }
 
 // parseUIDStore reads idfile contents; lines it cannot parse are dropped.
+// The sets of the lists are built by a goroutine it starts (see indexed).
 func parseUIDStore(data []byte) (*UIDStore, error) {
 	s := &UIDStore{uids: map[string]*uidList{}, keys: map[string]string{}}
 	// One string for the whole file: every key and UID is a substring of
 	// it, so a file of 100,000 lines costs no allocation per line.
 	text := string(data)
 	lines := strings.Count(text, "\n") + 1
+	var first, last *uidList
+	lastKey := ""
 	for len(text) > 0 {
 		line := text
 		if nl := strings.IndexByte(text, '\n'); nl >= 0 {
@@ -93,14 +122,32 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 		if !ok {
 			continue
 		}
-		l := s.list(key)
-		if len(l.order) == 0 && len(s.order) == 1 {
-			// Most idfiles hold one account: size the first one's set
-			// for the whole file.
-			l.set = make(map[string]struct{}, lines)
+		if key != lastKey {
+			// Lines of one account come together: look its list up
+			// only when the key changes.
+			last, lastKey = s.list(key), key
+		}
+		l := last
+		if first == nil {
+			// Most idfiles hold one account: size the first one's
+			// list for the whole file.
+			first = l
 			l.order = make([]string, 0, lines)
 		}
-		l.add(uid)
+		l.order = append(l.order, uid)
+	}
+	if len(s.order) > 0 {
+		s.indexed = make(chan struct{})
+		lists := make([]*uidList, 0, len(s.order))
+		for _, lk := range s.order {
+			lists = append(lists, s.uids[lk])
+		}
+		go func() {
+			for _, l := range lists {
+				l.index()
+			}
+			close(s.indexed)
+		}()
 	}
 	return s, nil
 }
@@ -112,19 +159,25 @@ func parseIDLine(line string) (key, uid string, ok bool) {
 	if at < 0 {
 		return "", "", false
 	}
-	sp := strings.IndexAny(line[at:], " \t")
-	if sp < 0 {
+	i := at
+	for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+		i++
+	}
+	if i == len(line) {
 		return "", "", false
 	}
-	key = line[:at+sp]
-	rest := strings.TrimLeft(line[at+sp:], " \t")
-	if i := strings.IndexAny(rest, " \t\r"); i >= 0 {
-		rest = rest[:i]
+	key = line[:i]
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
 	}
-	if rest == "" {
+	j := i
+	for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' {
+		j++
+	}
+	if j == i {
 		return "", "", false
 	}
-	return key, rest, true
+	return key, line[i:j], true
 }
 
 // AccountKey is the idfile key of a user entry: remotename@queryname, where
@@ -137,7 +190,7 @@ func (s *UIDStore) list(key string) *uidList {
 	lk := strings.ToLower(key)
 	l, ok := s.uids[lk]
 	if !ok {
-		l = &uidList{set: map[string]struct{}{}}
+		l = &uidList{set: map[string]struct{}{}} // parseUIDStore's lists get theirs from index
 		s.uids[lk] = l
 		s.keys[lk] = key
 		s.order = append(s.order, lk)
@@ -152,6 +205,7 @@ func (s *UIDStore) Path() string { return s.path }
 func (s *UIDStore) Seen(key string) map[string]bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.wait()
 	l, ok := s.uids[strings.ToLower(key)]
 	if !ok {
 		return map[string]bool{}
@@ -168,6 +222,7 @@ func (s *UIDStore) Seen(key string) map[string]bool {
 func (s *UIDStore) Has(key, uid string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.wait()
 	l, ok := s.uids[strings.ToLower(key)]
 	if !ok {
 		return false
@@ -186,6 +241,7 @@ func (s *UIDStore) Has(key, uid string) bool {
 func (s *UIDStore) Lookup(key string, uids []string) (seen []bool, all bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.wait()
 	seen = make([]bool, len(uids))
 	l, ok := s.uids[strings.ToLower(key)]
 	if !ok {
@@ -214,6 +270,7 @@ func (s *UIDStore) Lookup(key string, uids []string) (seen []bool, all bool) {
 func (s *UIDStore) Len(key string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.wait()
 	if l, ok := s.uids[strings.ToLower(key)]; ok {
 		return len(l.set)
 	}
@@ -224,6 +281,7 @@ func (s *UIDStore) Len(key string) int {
 func (s *UIDStore) Add(key string, uids ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.wait()
 	l := s.list(key)
 	for _, u := range uids {
 		if ValidUID(u) && l.add(u) {
@@ -236,6 +294,7 @@ func (s *UIDStore) Add(key string, uids ...string) {
 func (s *UIDStore) Remove(key string, uids ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.wait()
 	l, ok := s.uids[strings.ToLower(key)]
 	if !ok {
 		return
@@ -270,6 +329,7 @@ func (s *UIDStore) Retain(key string, present map[string]bool) {
 // which present returns false.
 func (s *UIDStore) RetainFunc(key string, present func(uid string) bool) {
 	s.mu.Lock()
+	s.wait()
 	l, ok := s.uids[strings.ToLower(key)]
 	var gone []string
 	if ok {
@@ -289,6 +349,7 @@ func (s *UIDStore) RetainFunc(key string, present func(uid string) bool) {
 func (s *UIDStore) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.wait()
 	if !s.dirty {
 		return nil
 	}
@@ -301,6 +362,7 @@ func (s *UIDStore) Save() error {
 
 // encode renders the store in fetchmail's idfile format.
 func (s *UIDStore) encode() []byte {
+	s.wait()
 	size := 0
 	for _, lk := range s.order {
 		for _, u := range s.uids[lk].order {

@@ -130,3 +130,27 @@ func TestUIDStoreLookup(t *testing.T) {
 		t.Errorf("Lookup for an unknown account = %v, %v; want nothing seen, all", seen, all)
 	}
 }
+
+// A file that repeats lines (written by hand, or by an older program)
+// remembers each UID once: the background index drops the repeats before
+// any method sees the lists, and the next Save writes each line once.
+func TestUIDStoreRepeatedLines(t *testing.T) {
+	s, err := parseUIDStore([]byte("u@h a\nu@h b\nu@h a\nother@h x\nU@h b\nu@h c\nother@h x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Len("u@h"); n != 3 {
+		t.Errorf("Len(u@h) = %d, want 3", n)
+	}
+	if n := s.Len("other@h"); n != 1 {
+		t.Errorf("Len(other@h) = %d, want 1", n)
+	}
+	seen, all := s.Lookup("u@h", []string{"a", "b", "c"})
+	if !seen[0] || !seen[1] || !seen[2] || !all {
+		t.Errorf("Lookup = %v, all %v; want all three seen, all", seen, all)
+	}
+	want := "u@h a\nu@h b\nu@h c\nother@h x\n"
+	if got := string(s.encode()); got != want {
+		t.Errorf("encode = %q, want %q", got, want)
+	}
+}
