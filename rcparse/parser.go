@@ -408,13 +408,13 @@ func (p *parser) servOption() (consistent bool) {
 		case tSTRING:
 			s.service = p.strPtr()
 		case tNUMBER:
-			v := strconv.Itoa(p.expectNumber())
+			v := portText(p.expectNumber())
 			s.service = &v
 		default:
 			p.syntaxError(p.tok)
 		}
 	case tPORT:
-		v := strconv.Itoa(p.expectNumber())
+		v := portText(p.expectNumber())
 		s.service = &v
 	case tINTERVAL:
 		s.interval = p.expectNumber()
@@ -691,4 +691,16 @@ func prependdir(file, dir string) string {
 		return dir + file
 	}
 	return dir + "/" + file
+}
+
+// portText is a numeric port or service as fetchmail keeps it: printed
+// into a buffer of 10 bytes, so a number of more than 9 characters is cut
+// to its first 9 ("port 1234567890" is service "123456789"; invalid
+// either way, but fetchmail's messages and --configdump show the cut).
+func portText(n int) string {
+	v := strconv.Itoa(n)
+	if len(v) > 9 {
+		v = v[:9]
+	}
+	return v
 }

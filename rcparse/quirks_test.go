@@ -343,6 +343,8 @@ func TestQuirkPostParseErrors(t *testing.T) {
 		{"poll x user u idle\npoll y user v\n", "idle mode does not work"},
 		{"poll x user u lmtp\n", "x configuration invalid, LMTP can't use default SMTP port"},
 		{"poll x user u lmtp smtp h/smtp\n", "LMTP can't use default SMTP port"},
+		{"poll x port 1234567890\n", "fetchmail: Cannot resolve service 123456789 to port number.\nfetchmail: Please specify the service as decimal port number.\nfetchmail: x configuration invalid, specify positive port number for service or port"},
+		{"poll x service -2000000000\n", "fetchmail: Cannot resolve service -20000000 to port number.\nfetchmail: Please specify the service as decimal port number.\nfetchmail: x configuration invalid, specify positive port number for service or port"},
 		{"poll x port 0\n", "fetchmail: Cannot resolve service 0 to port number.\nfetchmail: Please specify the service as decimal port number.\nfetchmail: x configuration invalid, specify positive port number for service or port"},
 		{"poll x service nosuchservice\n", `fetchmail: getaddrinfo(NULL, "nosuchservice") error: Servname not supported for ai_socktype`},
 		{"poll x port 70000\n", "specify positive port number"},
