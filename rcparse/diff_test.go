@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -20,6 +21,7 @@ import (
 var (
 	diffN     = flag.Int("diff.n", 300, "number of generated rc files")
 	diffSeed  = flag.Int64("diff.seed", 1, "first seed")
+	diffDir   = flag.String("diff.dir", "testdata/fetchmaildiff", "compare the *.rc files of this folder too (hand-written corners)")
 	diffCheck = flag.String("diff.checkparser", "../../shared/corpus/rc/check-parser", "check-parser script (converts fetchmail's configdump to JSON)")
 )
 
@@ -28,6 +30,9 @@ var (
 // exit status, JSON and stderr. Run with:
 //
 //	go test -tags fetchmaildiff -run Differential -count=1 ./rcparse -diff.n 300
+//
+// Every testdata/fetchmaildiff/*.rc (hand-written corners: -diff.dir) is
+// compared first; -diff.n 0 compares only those.
 func TestDifferential(t *testing.T) {
 	if _, err := exec.LookPath("fetchmail"); err != nil {
 		t.Skip("fetchmail not installed")
@@ -40,9 +45,30 @@ func TestDifferential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	failures := 0
+	type input struct {
+		name string
+		src  []byte
+	}
+	var inputs []input
+	if *diffDir != "" {
+		files, err := filepath.Glob(filepath.Join(*diffDir, "*.rc"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no *.rc files in %s", *diffDir)
+		}
+		for _, f := range files {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, input{f, src})
+		}
+	}
 	for seed := *diffSeed; seed < *diffSeed+int64(*diffN); seed++ {
-		src := rcgen.Generate(seed)
+		inputs = append(inputs, input{fmt.Sprintf("seed %d", seed), rcgen.Generate(seed)})
+	}
+	failures := 0
+	for _, in := range inputs {
+		src := in.src
 		dir := t.TempDir()
 		path := filepath.Join(dir, "gen.rc")
 		if err := os.WriteFile(path, src, 0o600); err != nil {
@@ -86,7 +112,7 @@ func TestDifferential(t *testing.T) {
 		case fmExit == 0:
 			var exp, act map[string]any
 			if err := json.Unmarshal(stdout.Bytes(), &exp); err != nil {
-				t.Logf("seed %d: cannot read fetchmail's dump: %v", seed, err)
+				t.Logf("%s: cannot read fetchmail's dump: %v", in.name, err)
 				continue
 			}
 			var buf bytes.Buffer
@@ -102,8 +128,8 @@ func TestDifferential(t *testing.T) {
 		}
 		if problem != "" {
 			failures++
-			t.Errorf("seed %d: %s differs\n--- rc file:\n%s\n--- fetchmail (exit %d):\n%s\n%s--- rcparse (exit %d):\n%s",
-				seed, problem, src, fmExit, strings.Join(want, "\n"), stdout.String(), ourExit, strings.Join(got, "\n"))
+			t.Errorf("%s: %s differs\n--- rc file:\n%s\n--- fetchmail (exit %d):\n%s\n%s--- rcparse (exit %d):\n%s",
+				in.name, problem, src, fmExit, strings.Join(want, "\n"), stdout.String(), ourExit, strings.Join(got, "\n"))
 			if failures >= 5 {
 				t.FailNow()
 			}
