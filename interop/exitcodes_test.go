@@ -211,6 +211,19 @@ func TestExitCodes(t *testing.T) {
 		{name: "preconnect-fails", want: 5, fill: 1, rc: rigRC(`preconnect "exit 3"`)},
 		{name: "rc-permissions", want: 6, fill: -1, rc: rigRC(""), mode: 0o644},
 		{name: "quit-nothing-running", want: 8, fill: -1, rc: rigRC(""), args: []string{"--quit"}},
+		// The pid file: a live instance's refuses the run, a dead one's
+		// is removed and the run goes on, one that cannot be created
+		// refuses the run ("lock creation failed").
+		{name: "pidfile-live", want: 8, fill: 2, rc: rigRC(""), check: holds(0, 2),
+			prepare: func(t *testing.T, r *retriever) { writePidfile(t, r.pidfile(), livePid(t)) }},
+		{name: "pidfile-stale", want: 0, fill: 2, rc: rigRC(""), check: func(t *testing.T, r *retriever, res result) {
+			holds(2, 0)(t, r, res)
+			if _, err := os.Stat(r.pidfile()); !os.IsNotExist(err) {
+				t.Errorf("%s left its pid file behind (%v)", r.name, err)
+			}
+		}, prepare: func(t *testing.T, r *retriever) { writePidfile(t, r.pidfile(), deadPid(t)) }},
+		{name: "pidfile-uncreatable", want: 8, fill: 2, rc: rigRC(""), check: holds(0, 2),
+			args: []string{"--pidfile", "/nonexistent-gofetchmail-dir/fetchmail.pid"}},
 		{name: "lock-busy", want: 9, fill: -1,
 			rc: "poll 127.0.0.1 with protocol pop3 and port " + inUse + "\n  user msingh password foobar sslproto '' mda \"%MDA%\"\n"},
 		// fetchmail 6.4 gives PS_SOCKET, not PS_ERROR, for a server that stops answering.
@@ -392,4 +405,33 @@ func firstRun(t *testing.T, r *retriever) {
 	if res := r.run(t); res.code != 0 {
 		t.Fatalf("%s first run: %v", r.name, res)
 	}
+}
+
+// writePidfile writes a pid file in fetchmail's format for pid.
+func writePidfile(t *testing.T, path string, pid int) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(fmt.Sprintf("%d\n", pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// livePid is the pid of a process that runs until the test ends.
+func livePid(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("sleep", "300")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd.Process.Pid
+}
+
+// deadPid is the pid of a process that has exited (and was reaped).
+func deadPid(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
 }

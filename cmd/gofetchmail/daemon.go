@@ -46,27 +46,28 @@ func pidfilePath(cfg *rcparse.Config, home string) string {
 }
 
 // readPidfile returns the running instance's pid and interval (0 when it
-// is not a daemon), or pid 0 when none runs.
-func readPidfile(path string) (pid, interval int) {
+// is not a daemon), or pid 0 when none runs; stale reports a pid file left
+// by a process that is gone (or that names this very process).
+func readPidfile(path string) (pid, interval int, stale bool) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0, 0
+		return 0, 0, false
 	}
 	lines := strings.Fields(string(data))
 	if len(lines) == 0 {
-		return 0, 0
+		return 0, 0, true
 	}
 	pid, _ = strconv.Atoi(lines[0])
 	if len(lines) > 1 {
 		interval, _ = strconv.Atoi(lines[1])
 	}
 	if pid <= 0 || pid == os.Getpid() {
-		return 0, 0
+		return 0, 0, true
 	}
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return 0, 0 // a stale pid file
+		return 0, 0, true
 	}
-	return pid, interval
+	return pid, interval, false
 }
 
 // takeLock implements fetchmail's single-instance rules: a bare invocation
@@ -74,7 +75,12 @@ func readPidfile(path string) (pid, interval int) {
 // refused with status 8. done means: exit now with code.
 func takeLock(cfg *rcparse.Config, f *flags, home string, stderr io.Writer) (l *pidLock, code int, done bool) {
 	l = &pidLock{path: pidfilePath(cfg, home)}
-	pid, interval := readPidfile(l.path)
+	pid, interval, stale := readPidfile(l.path)
+	if stale {
+		// As fetchmail: a dead instance's pid file is removed, so that
+		// this one can create its own.
+		os.Remove(l.path)
+	}
 	if f.quit {
 		if pid == 0 {
 			fmt.Fprintln(stderr, "gofetchmail: no other gofetchmail is running")
@@ -86,6 +92,9 @@ func takeLock(cfg *rcparse.Config, f *flags, home string, stderr io.Writer) (l *
 		}
 		for i := 0; i < 300 && syscall.Kill(pid, 0) == nil; i++ {
 			time.Sleep(100 * time.Millisecond)
+		}
+		if _, _, stale := readPidfile(l.path); stale {
+			os.Remove(l.path) // it died without removing it
 		}
 		fmt.Fprintf(stderr, "gofetchmail: background gofetchmail at %d killed.\n", pid)
 		onlyQuit := true
@@ -118,15 +127,36 @@ func takeLock(cfg *rcparse.Config, f *flags, home string, stderr io.Writer) (l *
 	return l, 0, false
 }
 
-// write records this process in the pid file.
-func (l *pidLock) write(interval int) {
+// acquire records this process in the pid file, which it creates
+// exclusively (O_EXCL), as fetchmail does: of two instances started at
+// the same moment, which both found no pid file, only one gets it; the
+// other exits with status 8, as when it finds a running instance. The
+// file is fsync'd: fetchmail's format, the pid, then the interval.
+func (l *pidLock) acquire(interval int, stderr io.Writer) error {
 	content := strconv.Itoa(os.Getpid()) + "\n"
 	if interval > 0 {
 		content += strconv.Itoa(interval) + "\n"
 	}
-	if err := os.WriteFile(l.path, []byte(content), 0o644); err == nil {
+	err := func() error {
+		f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
 		l.owned = true
+		_, err = f.WriteString(content)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}()
+	if err != nil {
+		l.release()
+		fmt.Fprintf(stderr, "gofetchmail: %v\ngofetchmail: lock creation failed.\n", err)
 	}
+	return err
 }
 
 func (l *pidLock) release() {

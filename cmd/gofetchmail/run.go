@@ -110,7 +110,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if daemon > 0 && !f.nodetach && os.Getenv(detachedEnv) == "" {
 		return detach(cfg, stderr)
 	}
-	lock.write(daemon)
+	if err := lock.acquire(daemon, stderr); err != nil {
+		return int(fetch.StatusExclude)
+	}
 
 	logfile := ""
 	if cfg.Logfile != nil && daemon > 0 {
