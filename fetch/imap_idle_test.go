@@ -67,12 +67,10 @@ func TestRunnerIdleTwoAccounts(t *testing.T) {
 			return countFiles(a.maildir) == 1+i && countFiles(b.maildir) == 1+i
 		})
 	}
-	if n, _ := a.count(t, "INBOX"); n != 0 {
-		t.Errorf("a: %d messages left on the server", n)
-	}
-	if n, u := b.count(t, "INBOX"); n != 4 || u != 0 {
-		t.Errorf("b (keep): %d messages, %d unseen; want 4, 0", n, u)
-	}
+	// A message is in the maildir before it is expunged (a) or marked
+	// \Seen (b): wait for the server's side too.
+	waitFor(t, "a's server to be emptied", func() bool { n, _ := a.count(t, "INBOX"); return n == 0 })
+	waitFor(t, "b (keep) to hold 4 messages, all seen", func() bool { n, u := b.count(t, "INBOX"); return n == 4 && u == 0 })
 	// A second cycle starts nothing new and polls nothing.
 	if res := r.Run(ctx, []Job{a.job, b.job}, a.uids); len(res) != 0 {
 		t.Errorf("second cycle: %+v", res)
