@@ -249,8 +249,12 @@ func (s *session) warnOversized(ctx context.Context, big []message) {
 	if u.Warnings <= 0 {
 		interval = defaultWarnings * time.Second
 	}
-	if t, ok := lastWarned.Load(s.key); ok && now.Sub(t.(time.Time)) < interval {
-		return
+	// A clock set back since the last warning does not silence the
+	// next ones until it catches up.
+	if t, ok := lastWarned.Load(s.key); ok {
+		if since := now.Sub(t.(time.Time)); since >= 0 && since < interval {
+			return
+		}
 	}
 	log := s.opts.logger()
 	to := ""

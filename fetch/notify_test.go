@@ -251,6 +251,14 @@ func TestBounceRecipient(t *testing.T) {
 	}
 }
 
+// forgetWarnings clears the daemon's memory of sent oversized warnings
+// (per process, by account) before and after a test, so that another
+// test's warning for the same account does not silence this one's.
+func forgetWarnings(t *testing.T) {
+	lastWarned.Clear()
+	t.Cleanup(lastWarned.Clear)
+}
+
 // bigMessages are two messages over a limit of 100 octets and one under.
 func bigMessages() []pop3test.Message {
 	big := "From: a@example.org\nSubject: big\n\n" + strings.Repeat("x", 200) + "\n"
@@ -265,6 +273,7 @@ func bigMessages() []pop3test.Message {
 // server mails the local user fetchmail's warning (into the entry's
 // maildir here), once per warnings interval.
 func TestOversizedWarning(t *testing.T) {
+	forgetWarnings(t)
 	e := newTestEnv(t, bigMessages(), nil)
 	e.job.User.Limit = 100
 	e.job.User.Warnings = 600
@@ -314,12 +323,20 @@ func TestOversizedWarning(t *testing.T) {
 	if n := count(); n != 2 {
 		t.Errorf("%d warnings after the interval, want 2", n)
 	}
+	// The clock set back an hour: the next poll warns, rather than
+	// waiting for the clock to pass the last warning again.
+	now = now.Add(-time.Hour)
+	e.poll(t)
+	if n := count(); n != 3 {
+		t.Errorf("%d warnings after the clock was set back, want 3", n)
+	}
 }
 
 // TestOversizedWarningMultidropToPostmaster: for a multidrop entry the
 // warning goes to the postmaster, through the entry's SMTP target; with
 // limitflush it says the messages were deleted.
 func TestOversizedWarningMultidropToPostmaster(t *testing.T) {
+	forgetWarnings(t)
 	e := newTestEnv(t, bigMessages(), nil)
 	m := &scriptedMTA{}
 	e.job.User.Maildir = nil
