@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
 	"os/user"
@@ -59,6 +60,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout, f)
 		return 0
 	}
+	if f.version {
+		f.configdump = false // as fetchmail: -V wins
+	}
 	home := homeDir()
 	rcpath := rcPath(f, home)
 	if f.version {
@@ -89,6 +93,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	if len(cfg.Servers) == 0 {
 		fmt.Fprintln(stderr, "gofetchmail: no mailservers have been specified.")
+		if _, err := os.Stat(rcpath); errors.Is(err, fs.ErrNotExist) {
+			abs, _ := filepath.Abs(rcpath)
+			fmt.Fprintf(stderr, "gofetchmail: the rc file %s does not exist.\n", abs)
+		}
 		return int(fetch.StatusSyntax)
 	}
 	var prompt func(string) (string, error)
@@ -151,6 +159,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if status != nil {
 		opts.Progress = status.update
 	}
+	opts.Daemon = daemon > 0
+	opts.PollDone = func(r fetch.Result) { logPollError(ctx, logger, r) }
 	if daemon > 0 {
 		return daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
 	}
@@ -194,12 +204,25 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 	} else {
 		results = fetch.Run(ctx, jobs, uids, opts)
 	}
-	for _, r := range results {
-		if r.Err != nil {
-			opts.Logger.Error(r.Err.Error())
+	if opts.PollDone == nil { // each error was logged after its own poll otherwise
+		for _, r := range results {
+			logPollError(ctx, opts.Logger, r)
 		}
 	}
 	return int(fetch.ExitStatus(results))
+}
+
+// logPollError logs the error a poll ended with, if any. A poll cut short
+// because the program is being stopped (--quit, SIGTERM, ^C) is not an
+// error of the server's: it is noted at debug level only.
+func logPollError(ctx context.Context, log *slog.Logger, r fetch.Result) {
+	switch {
+	case r.Err == nil:
+	case ctx.Err() != nil:
+		log.Debug("poll interrupted: " + r.Err.Error())
+	default:
+		log.Error(r.Err.Error())
+	}
 }
 
 // dueJobs keeps the jobs due in daemon cycle number cycle: an entry with
@@ -222,15 +245,20 @@ func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Confi
 	// IDLE on several accounts is an extension; --configdump keeps
 	// fetchmail's verdict on the file.
 	opts.MultiIdle = !f.configdump
-	if !f.version && !f.configdump {
+	// As fetchmail: -V reads any rc file (its summary shows no secret),
+	// everything else, --configdump included, only a private one.
+	if !f.version {
 		if err := rcparse.CheckPermissions(rcpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
+			printPermissionError(stderr, err)
 			return nil, int(fetch.StatusIOErr)
 		}
 	}
 	cfg, warns, err := rcparse.ParseFile(rcpath, opts)
-	if errors.Is(err, fs.ErrNotExist) && !f.given("fetchmailrc") {
-		// A missing rc file is an empty configuration, as in fetchmail.
+	if errors.Is(err, fs.ErrNotExist) {
+		// A missing rc file, also one named with -f, is an empty
+		// configuration, as in fetchmail: servers on the command line
+		// are polled, and without any the run ends with "no mailservers"
+		// (status 5), which run says about the missing file.
 		cfg, warns, err = rcparse.Parse(rcpath, nil, opts)
 	}
 	for _, w := range warns {
@@ -242,6 +270,9 @@ func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Confi
 		switch {
 		case errors.As(err, &se):
 			fmt.Fprintln(stderr, err.Error())
+			if h := se.HintText(); h != "" {
+				fmt.Fprintln(stderr, h)
+			}
 			return nil, int(fetch.StatusSyntax)
 		case errors.As(err, &le):
 			fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
@@ -267,6 +298,20 @@ func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Confi
 		return nil, int(fetch.StatusSyntax)
 	}
 	return cfg, 0
+}
+
+// printPermissionError prints a refused rc file: fetchmail's own line
+// (unprefixed, as fetchmail prints it), then the command that fixes it.
+func printPermissionError(w io.Writer, err error) {
+	var pe *rcparse.PermissionError
+	if !errors.As(err, &pe) {
+		fmt.Fprintf(w, "gofetchmail: %v\n", err)
+		return
+	}
+	fmt.Fprintln(w, pe.Msg)
+	if pe.Fix != "" {
+		fmt.Fprintf(w, "gofetchmail: to fix it, run: %s\n", pe.Fix)
+	}
 }
 
 // findServer finds an entry by poll name or aka name.
