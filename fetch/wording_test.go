@@ -139,3 +139,21 @@ func TestDaemonQuietWithoutMail(t *testing.T) {
 		}
 	}
 }
+
+// A reloaded configuration without IDLE entries does not speak of
+// restarting IDLE sessions (a daemon logged it at every reload).
+func TestRunnerReloadWithoutIdleIsQuiet(t *testing.T) {
+	e := newTestEnv(t, testMessages(1), nil)
+	rl := &recordLog{}
+	e.opts.Logger = slog.New(rl)
+	r := NewRunner(e.opts)
+	defer r.Close()
+	r.Run(context.Background(), []Job{e.job}, e.uids)
+	md := *e.job.User.Maildir
+	e.rejob(t, pollRC(e.srv.Addr, "sslproto '' keep")) // a new configuration
+	e.job.User.Maildir = &md
+	r.Run(context.Background(), []Job{e.job}, e.uids)
+	if strings.Contains(rl.String(), "IDLE") {
+		t.Errorf("the reload speaks of IDLE:\n%s", rl)
+	}
+}
