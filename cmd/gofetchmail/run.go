@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -413,25 +414,48 @@ func promptPassword(prompt string) (string, error) {
 }
 
 func printVersion(w io.Writer) {
-	commit := buildCommit
-	if bi, ok := debug.ReadBuildInfo(); ok && commit == "" {
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(w, versionLine(version, buildCommit, bi))
+}
+
+// versionLine is -V's first line. The release is the one set at build
+// time (the Makefile's git describe), else the module version Go records
+// for "go install ...@vX.Y.Z"; the commit is the one set at build time,
+// else the VCS revision Go stamps into a "go build" from a checkout, with
+// "modified" when the tree had uncommitted changes. A binary that carries
+// neither (built with -buildvcs=false, or from a tarball) names no commit
+// rather than "commit unknown".
+func versionLine(release, commit string, bi *debug.BuildInfo) string {
+	modified := false
+	var vcsTime string
+	if bi != nil {
+		if v := bi.Main.Version; v != "" && v != "(devel)" && release == defaultVersion {
+			release = strings.TrimPrefix(v, "v")
+		}
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				commit = s.Value
+			switch s.Key {
+			case "vcs.revision":
+				if commit == "" {
+					commit = s.Value
+				}
+			case "vcs.modified":
+				modified = s.Value == "true"
+			case "vcs.time":
+				vcsTime = s.Value
 			}
 		}
 	}
-	if commit == "" {
-		commit = "unknown"
+	build := runtime.Version()
+	if commit != "" {
+		build += ", commit " + commit
+		if modified {
+			build += " modified"
+		}
+		if vcsTime != "" {
+			build += " of " + vcsTime
+		}
 	}
-	fmt.Fprintf(w, "This is gofetchmail release %s (%s, commit %s), a fetchmail-compatible retriever with in-process SSH.\n", version, runtime.Version(), commit)
-}
-
-func usage(w io.Writer, f *flags) {
-	fmt.Fprintln(w, "usage:  gofetchmail [options] [server ...]")
-	fmt.Fprintln(w, "        gofetchmail demo")
-	fmt.Fprintln(w, "  Options are as follows:")
-	fmt.Fprint(w, f.fs.FlagUsages())
+	return fmt.Sprintf("This is gofetchmail release %s (%s), a fetchmail-compatible retriever with in-process SSH.", release, build)
 }
 
 func isUnknownOption(err error) bool {
