@@ -261,8 +261,13 @@ func longOptions(t tb) map[string]bool {
 		if err != nil {
 			t.Errorf("gofetchmail --help: %v", err)
 		}
-		for _, m := range regexp.MustCompile(`(?m)^\s+(?:-\S, )?--([a-z0-9-]+)`).FindAllStringSubmatch(string(out), -1) {
-			longOpts[m[1]] = true
+		// An option line: "  -p, --protocol, --proto PROTO  text"; the
+		// names are before the first two-space gap.
+		for _, m := range regexp.MustCompile(`(?m)^\s+((?:-\S, )?--\S.*)$`).FindAllStringSubmatch(string(out), -1) {
+			names, _, _ := strings.Cut(m[1], "  ")
+			for _, n := range regexp.MustCompile(`--([a-z0-9-]+)`).FindAllStringSubmatch(names, -1) {
+				longOpts[n[1]] = true
+			}
 		}
 	})
 	return longOpts

@@ -227,6 +227,9 @@ func (d *dialer) dial(ctx context.Context, r *route, s *rcparse.Server, timeout 
 				return d.dial(ctx, r, s, timeout)
 			}
 			if err != nil {
+				if r.sshFrom == "preconnect" && ctx.Err() == nil {
+					return nil, translatedPreconnectError(err)
+				}
 				return nil, err
 			}
 			d.clients[key] = c

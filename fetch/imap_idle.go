@@ -50,7 +50,12 @@ type idlers struct {
 // reloaded configuration restarts them all.
 func (r *Runner) startIdlers(ctx context.Context, jobs []Job, uids *UIDStore) []Job {
 	if len(jobs) > 0 && r.idle.cfg != nil && jobs[0].Config != r.idle.cfg {
-		r.opts.logger().Info("configuration reloaded: restarting the IDLE sessions")
+		r.idle.mu.Lock()
+		n := len(r.idle.running)
+		r.idle.mu.Unlock()
+		if n > 0 { // said only when there is something to restart
+			r.opts.logger().Info("configuration reloaded: restarting the IDLE sessions")
+		}
 		r.stopIdlers()
 		r.idle.running, r.idle.uids = nil, nil
 	}

@@ -100,7 +100,7 @@ func (s *session) imapConnect(ctx context.Context, d *dialer) error {
 		return err
 	}
 	s.route = r
-	log.Info("polling "+s.label+" via "+r.describe()+" (IMAP)", "poll", s.label)
+	log.Log(ctx, s.opts.pollingLevel(), "polling "+s.label+" via "+r.describe()+" (IMAP)", "poll", s.label)
 	conn, err := d.dial(ctx, r, srv, s.timeout())
 	if err != nil {
 		if auto {
@@ -225,7 +225,7 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 	}
 	next := mb.UIDNext
 	if mb.Exists == 0 {
-		log.Info(fmt.Sprintf("No mail for %s at %s (folder %s)", u.Remotename, s.job.Server.Pollname, folder))
+		s.logNoMail(s.mailboxName(folder))
 		if !s.opts.Check {
 			s.uids.Remove(s.key, recordedEntries(mb.UIDValidity, slices.Collect(maps.Keys(st.recorded)))...)
 			return s.saveWatermark(st, mb.UIDValidity, next, track)
@@ -283,7 +283,7 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 	}
 	s.res.Waiting += len(fresh)
 	seen := int(mb.Exists) - len(fresh)
-	log.Info(fmt.Sprintf("%d messages (%d seen) for %s at %s (folder %s) (%d octets new).", mb.Exists, seen, u.Remotename, s.job.Server.Pollname, folder, total))
+	log.Info(countLine(int(mb.Exists), seen, s.mailboxName(folder), -1)) // as fetchmail: no size for IMAP
 	if s.opts.Check {
 		return nil
 	}

@@ -18,6 +18,10 @@ type Options struct {
 
 	Check bool // -c: count waiting messages, fetch nothing
 
+	// Daemon is set for the polls of a daemon: as fetchmail's, it is
+	// silent about a poll that found no mail unless Verbose.
+	Daemon bool
+
 	// SizeWarnings mails the oversized-messages warning (limit,
 	// warnings). fetchmail sends it only from a daemon that detached
 	// (set daemon / -d without --nodetach).
@@ -47,6 +51,11 @@ type Options struct {
 	// Progress, if set, is called after each message of a poll's
 	// retrieval (for a progress display on a terminal).
 	Progress func(Progress)
+
+	// PollDone, if set, is called with each entry's result as soon as its
+	// poll ends, before the next entry's poll starts (so that an error is
+	// reported next to the lines of its own poll).
+	PollDone func(Result)
 }
 
 func (o *Options) logger() *slog.Logger {
@@ -54,6 +63,12 @@ func (o *Options) logger() *slog.Logger {
 		return slog.Default()
 	}
 	return o.Logger
+}
+
+func (o *Options) done(r Result) {
+	if o.PollDone != nil {
+		o.PollDone(r)
+	}
 }
 
 func (o *Options) now() time.Time {

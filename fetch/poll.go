@@ -15,6 +15,7 @@ import (
 	"github.com/gofetchmail/gofetchmail/imap"
 	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/rcparse"
+	"github.com/gofetchmail/gofetchmail/transport"
 )
 
 // Job is one user entry of one server, polled in one session.
@@ -48,7 +49,9 @@ func Run(ctx context.Context, jobs []Job, uids *UIDStore, opts Options) []Result
 	defer d.close()
 	out := make([]Result, 0, len(jobs))
 	for _, j := range jobs {
-		out = append(out, pollOne(ctx, d, j, uids, &opts))
+		res := pollOne(ctx, d, j, uids, &opts)
+		opts.done(res)
+		out = append(out, res)
 	}
 	return out
 }
@@ -110,7 +113,9 @@ func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Option
 		var fe *Error
 		if !errors.As(err, &fe) {
 			server := ""
-			if s.route != nil {
+			var de *transport.DialError
+			if s.route != nil && !(s.route.kind == "tcp" && errors.As(err, &de)) {
+				// (a TCP dial error names the address already)
 				server = s.route.describe()
 			}
 			err = &Error{Poll: s.label, Server: server, Status: st, Err: err}
@@ -156,7 +161,7 @@ func (s *session) run(ctx context.Context, d *dialer) error {
 		return err
 	}
 	s.route = r
-	log.Info("polling "+s.label+" via "+r.describe(), "poll", s.label)
+	log.Log(ctx, s.opts.pollingLevel(), "polling "+s.label+" via "+r.describe(), "poll", s.label)
 	conn, err := d.dial(ctx, r, srv, s.timeout())
 	if err != nil {
 		return err
@@ -216,7 +221,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		return err
 	}
 	if count == 0 {
-		log.Info(fmt.Sprintf("No mail for %s at %s", u.Remotename, s.job.Server.Pollname))
+		s.logNoMail(s.mailboxName(""))
 		s.uids.Retain(s.key, map[string]bool{})
 		return nil
 	}
@@ -282,11 +287,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	}
 	s.debugUIDs(msgs, old, fresh)
 	s.res.Waiting = len(fresh)
-	if len(old) > 0 {
-		log.Info(fmt.Sprintf("%d messages (%d seen) for %s at %s (%d octets).", count, len(old), u.Remotename, s.job.Server.Pollname, total))
-	} else {
-		log.Info(fmt.Sprintf("%d messages for %s at %s (%d octets).", count, u.Remotename, s.job.Server.Pollname, total))
-	}
+	log.Info(countLine(count, len(old), s.mailboxName(""), total))
 	if s.opts.Check {
 		return nil
 	}
@@ -536,7 +537,13 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 	s.pending = append(s.pending, pm)
 	s.noteMboxMessage(tx, m.uid)
 	s.noteDelivered(m.uid)
-	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, idx, n, cr.n, s.dlv))
+	// As fetchmail, the size is the one the server listed (cr.n counts
+	// the bytes read, line ends as they came).
+	size := m.size
+	if size <= 0 {
+		size = cr.n
+	}
+	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, idx, n, size, s.dlv))
 	return nil
 }
 

@@ -45,7 +45,9 @@ func (r *Runner) Run(ctx context.Context, jobs []Job, uids *UIDStore) []Result {
 	jobs = r.startIdlers(ctx, jobs, uids)
 	out := make([]Result, 0, len(jobs))
 	for _, j := range jobs {
-		out = append(out, pollOne(ctx, r.d, j, uids, &r.opts))
+		res := pollOne(ctx, r.d, j, uids, &r.opts)
+		r.opts.done(res)
+		out = append(out, res)
 	}
 	r.watch()
 	return out

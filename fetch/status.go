@@ -84,7 +84,10 @@ func StatusOf(err error) Status {
 		ierr  *imap.Error
 		iprot *imap.ProtocolError
 	)
+	var pre *preconnectError
 	switch {
+	case errors.As(err, &pre):
+		return StatusSyntax
 	case errors.As(err, &syn):
 		return StatusSyntax
 	case errors.As(err, &perm):

@@ -137,7 +137,7 @@ func verifyPeer(cs tls.ConnectionState, host, name string, roots *x509.CertPool,
 	leaf := cs.PeerCertificates[0]
 	if pin != nil {
 		if !pin.matches(leaf) {
-			return &CertError{Host: host, Reason: "fingerprint mismatch: sslfingerprint is " + pin.String(), Cert: leaf}
+			return &CertError{Host: host, Reason: "fingerprint mismatch: it is not the certificate pinned by sslfingerprint (" + pin.String() + ")", Cert: leaf}
 		}
 		return nil // a matching pin is stronger than any chain
 	}
@@ -154,27 +154,6 @@ func verifyPeer(cs tls.ConnectionState, host, name string, roots *x509.CertPool,
 	}
 	return nil
 }
-
-// CertError is a server certificate refused by sslcertck or
-// sslfingerprint. Its message names the host, the reason and the
-// fingerprints seen, so that a user can check and pin them.
-type CertError struct {
-	Host   string
-	Reason string
-	Cert   *x509.Certificate // the server's certificate, nil if none
-	Err    error             // the x509 error, if any
-}
-
-func (e *CertError) Error() string {
-	s := "server certificate of " + e.Host + " refused: " + e.Reason
-	if e.Cert != nil {
-		s += fmt.Sprintf(" (certificate seen: subject %q, MD5 %s, SHA-256 %s)",
-			e.Cert.Subject.String(), fingerprintOf(e.Cert, false), fingerprintOf(e.Cert, true))
-	}
-	return s
-}
-
-func (e *CertError) Unwrap() error { return e.Err }
 
 // mustSTLS is fetchmail 6.4's rule: STLS is mandatory when ssl is off,
 // sslproto is not the empty string and certificate checking (or a
@@ -221,6 +200,10 @@ func (s *session) startTLS(ctx context.Context, caps pop3.Capabilities) error {
 	}
 	tc := tls.Client(s.client.Conn(), cfg)
 	if err := handshake(ctx, tc, s.timeout()); err != nil {
+		var ce *CertError
+		if errors.As(err, &ce) { // it names the host and says what to do
+			return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: %w", errTLSUpgrade, err)}
+		}
 		return &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("%w: %s: %w", errTLSUpgrade, cfg.ServerName, err)}
 	}
 	s.client.SetConn(tc)
@@ -319,8 +302,18 @@ func (s *session) implicitTLS(ctx context.Context, conn net.Conn) (net.Conn, err
 	tc := tls.Client(conn, cfg)
 	if err := handshake(ctx, tc, s.timeout()); err != nil {
 		conn.Close()
-		return nil, &Error{Poll: s.label, Status: StatusSocket, Err: fmt.Errorf("TLS handshake with %s: %w", cfg.ServerName, err)}
+		return nil, &Error{Poll: s.label, Status: StatusSocket, Err: handshakeError(cfg.ServerName, err)}
 	}
 	s.debugTLS(tc.ConnectionState())
 	return tc, nil
+}
+
+// handshakeError wraps a failed TLS handshake with host; a refused
+// certificate names the host itself.
+func handshakeError(host string, err error) error {
+	var ce *CertError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return fmt.Errorf("TLS handshake with %s: %w", host, err)
 }

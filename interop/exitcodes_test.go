@@ -210,6 +210,26 @@ func TestExitCodes(t *testing.T) {
 		{name: "bad-option-value", want: 5, fill: -1, rc: rigRC(""), args: []string{"-d", "x"}},
 		{name: "preconnect-fails", want: 5, fill: 1, rc: rigRC(`preconnect "exit 3"`)},
 		{name: "rc-permissions", want: 6, fill: -1, rc: rigRC(""), mode: 0o644},
+		// --configdump checks the mode too, and prints nothing (it would
+		// print the password).
+		{name: "configdump-rc-permissions", want: 6, fill: -1, rc: rigRC(""), mode: 0o644, args: []string{"--configdump"},
+			check: func(t *testing.T, r *retriever, res result) {
+				if res.stdout != "" || strings.Contains(res.stderr, "foobar") {
+					t.Errorf("%s printed the configuration:\n%v", r.name, res)
+				}
+			}},
+		// -f naming a missing file: an empty configuration, "no mailservers".
+		{name: "rc-missing", want: 5, fill: -1, rc: rigRC(""), args: []string{"-f", "no-such.rc"}},
+		// An ssh -L preconnect whose SSH server refuses the connection:
+		// fetchmail's ssh exits 255, a failed preconnect; gofetchmail's
+		// translation of it says the same.
+		{name: "preconnect-ssh-unreachable", want: 5, fill: 1, check: holds(0, 1),
+			rc: "poll localhost with protocol pop3 and port 36998\n  user msingh password foobar sslproto '' mda \"%MDA%\" preconnect \"ssh -f -p 1 msingh@127.0.0.1 -L 36998:127.0.0.1:110 sleep 5\"\n"},
+		// The SSH server's host key is not in known_hosts: the real ssh
+		// refuses it (255, a failed preconnect, 5); gofetchmail says 2,
+		// its status for a refused host key (a documented difference).
+		{name: "preconnect-ssh-hostkey-unknown", want: 2, differs: true, realWant: 5, fill: 1, check: holds(0, 1),
+			rc: "poll localhost with protocol pop3 and port 36998\n  user msingh password foobar sslproto '' mda \"%MDA%\" preconnect \"ssh -f -p %SSHPORT% msingh@127.0.0.1 -L 36998:127.0.0.1:%PORT% sleep 5\"\n"},
 		{name: "quit-nothing-running", want: 8, fill: -1, rc: rigRC(""), args: []string{"--quit"}},
 		// The pid file: a live instance's refuses the run, a dead one's
 		// is removed and the run goes on, one that cannot be created
@@ -324,7 +344,7 @@ func TestExitCodes(t *testing.T) {
 				if mode == 0 {
 					mode = 0o600
 				}
-				r.rc(t, strings.ReplaceAll(tc.rc, "%PORT%", rig["RIG_POP3_PORT"]), mode)
+				r.rc(t, strings.NewReplacer("%PORT%", rig["RIG_POP3_PORT"], "%SSHPORT%", rig["RIG_SSH_PORT"]).Replace(tc.rc), mode)
 				if tc.fill >= 0 {
 					settledFill(t, tc.fill)
 				}

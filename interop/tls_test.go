@@ -95,8 +95,8 @@ func TestSTLSPlainPort(t *testing.T) {
 func TestWrongCertificateRefused(t *testing.T) {
 	_, sha256fp := certFingerprints(t)
 	for _, tc := range []struct{ name, port, extra, reason string }{
-		{"system roots, POP3S", rig["RIG_POP3S_PORT"], "ssl", "unknown authority"},
-		{"system roots, STLS", rig["RIG_POP3_PORT"], "", "unknown authority"},
+		{"system roots, POP3S", rig["RIG_POP3S_PORT"], "ssl", "refused: it is self-signed"},
+		{"system roots, STLS", rig["RIG_POP3_PORT"], "", "refused: it is self-signed"},
 		{"other pin", rig["RIG_POP3S_PORT"], `ssl sslfingerprint "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"`, "fingerprint mismatch"},
 		{"wrong name", rig["RIG_POP3S_PORT"], "ssl sslcertfile " + rig["RIG_TLS_CERT"] + " sslcommonname mail.example.org", "mail.example.org"},
 	} {
@@ -105,7 +105,7 @@ func TestWrongCertificateRefused(t *testing.T) {
 			fill(t, 2)
 			r := h.runArgs(t, "-f", h.rc(t, ownPid(h, tlsRC(tc.port, tc.extra))), "--maildir", h.maildir(), "-v")
 			expectExit(t, r, 2)
-			for _, want := range []string{"127.0.0.1", tc.reason, sha256fp} {
+			for _, want := range []string{"127.0.0.1", tc.reason, `sslfingerprint "SHA256:` + sha256fp + `"`} {
 				if !strings.Contains(r.stdout+r.stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, r)
 				}

@@ -102,6 +102,20 @@ func (c *Config) Summary(w io.Writer) {
 			} else {
 				p("  SSL server certificate checking disabled.\n")
 			}
+			// As fetchmail's -V: what pins or anchors the server's
+			// certificate (none of it is secret).
+			if u.SSLCertfile != nil {
+				p("  SSL trusted certificate file: %s\n", *u.SSLCertfile)
+			}
+			if u.SSLCertpath != nil {
+				p("  SSL trusted certificate directory: %s\n", *u.SSLCertpath)
+			}
+			if u.SSLCommonname != nil {
+				p("  SSL server CommonName: %s\n", *u.SSLCommonname)
+			}
+			if u.SSLFingerprint != nil {
+				p("  SSL key fingerprint (checked against the server key): %s\n", *u.SSLFingerprint)
+			}
 			p("  Server nonresponse timeout is %d seconds.\n", s.Timeout)
 			if len(u.Mailboxes) == 0 {
 				p("  Default mailbox selected.\n")

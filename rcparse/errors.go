@@ -53,6 +53,23 @@ type SyntaxError struct {
 	Bare  bool   // printed without any prefix (fetchmail's LMTP message)
 	Prog  string // program name prefix; DefaultProg when empty
 	More  []*SyntaxError
+	// Hint, when not empty, suggests the keyword a word of line
+	// HintLine was probably meant to be (`"pasword": did you mean
+	// "password"?`). It is gofetchmail's addition and not part of Error,
+	// which stays fetchmail's text; HintText formats it.
+	Hint     string
+	HintLine int
+}
+
+// HintText returns the hint as a line in the style of the error
+// ("gofetchmail:FILE:LINE: ..."), or "" when there is none.
+func (e *SyntaxError) HintText() string {
+	for _, m := range append([]*SyntaxError{e}, e.More...) {
+		if m.Hint != "" {
+			return formatMsg(m.Prog, m.File, m.HintLine, m.Hint, false)
+		}
+	}
+	return ""
 }
 
 // Error returns all messages, one per line, in fetchmail's wording.
@@ -75,8 +92,9 @@ func (e *SyntaxError) line() string {
 // PermissionError is an rc file fetchmail refuses to read because of its
 // type, mode or owner (fetchmail exit status 6, PS_IOERR).
 type PermissionError struct {
-	Path string
+	Path string // absolute
 	Msg  string
+	Fix  string // a command that fixes it ("chmod 600 /abs/path"), or ""
 }
 
 // Error returns fetchmail's message, e.g. "File X must have no more than

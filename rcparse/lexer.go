@@ -283,7 +283,8 @@ type token struct {
 	str  string
 	num  int
 	val  int
-	line int // prc_lineno after the token was read
+	line int  // prc_lineno after the token was read
+	bare bool // an unquoted word that is no keyword (a misspelt one, perhaps)
 }
 
 // lexer is a hand-written equivalent of fetchmail's flex scanner: at each
@@ -448,7 +449,7 @@ func (lx *lexer) next() token {
 		case "num":
 			return token{kind: tNUMBER, text: text, num: atoi(text), line: lx.line}
 		default:
-			return token{kind: tSTRING, text: text, str: escapes(src[p : p+best]), line: lx.line}
+			return token{kind: tSTRING, text: text, str: escapes(src[p : p+best]), line: lx.line, bare: true}
 		}
 	}
 }

@@ -30,12 +30,19 @@ type parser struct {
 	queries []*query
 	errs    []*SyntaxError // "server option after user options" so far
 	fatal   *SyntaxError
-	entry   bool // next recorded user is the first of its entry
+	entry   bool    // next recorded user is the first of its entry
+	words   []token // the last unquoted non-keyword words read (for hints)
 }
 
 func (p *parser) advance() {
 	p.prev = p.tok
 	p.tok = p.lx.next()
+	if p.tok.bare {
+		if len(p.words) == maxHintWords {
+			p.words = p.words[1:]
+		}
+		p.words = append(p.words, p.tok)
+	}
 }
 
 // peek returns the token after the lookahead without consuming anything.
@@ -57,7 +64,9 @@ func tokenText(t token) string {
 
 // syntaxError stops the parse with "syntax error at TOKEN".
 func (p *parser) syntaxError(t token) {
-	p.fail(&SyntaxError{File: p.file, Line: t.line, Token: tokenText(t), Msg: "syntax error", Prog: p.prog})
+	e := &SyntaxError{File: p.file, Line: t.line, Token: tokenText(t), Msg: "syntax error", Prog: p.prog}
+	e.Hint, e.HintLine = p.hint()
+	p.fail(e)
 }
 
 // fail stops the parse; messages already reported come first.

@@ -153,7 +153,7 @@ func dialSSH(ctx context.Context, t SSHTarget, opts SSHOptions, depth int) (*SSH
 		var d net.Dialer
 		conn, err = d.DialContext(dctx, "tcp", addr)
 		if err != nil {
-			err = fmt.Errorf("ssh: connect to %s: %w", addr, err)
+			err = fmt.Errorf("ssh: %w", &DialError{Addr: addr, Err: err})
 		} else {
 			conn = withQuickAck(conn)
 		}

@@ -248,7 +248,15 @@ type logWriter struct {
 	log interface{ Error(string, ...any) }
 }
 
+// Each line becomes one record; the program-name prefix of the line
+// ("gofetchmail: ", or fetchmail's "gofetchmail:FILE:LINE: " of an rc
+// error) is dropped, since the log handler writes its own.
 func (w logWriter) Write(p []byte) (int, error) {
-	w.log.Error(strings.TrimSpace(strings.TrimPrefix(string(p), "gofetchmail: ")))
+	for _, line := range strings.Split(strings.TrimSpace(string(p)), "\n") {
+		line = strings.TrimPrefix(line, "gofetchmail:")
+		if line = strings.TrimSpace(line); line != "" {
+			w.log.Error(line)
+		}
+	}
 	return len(p), nil
 }

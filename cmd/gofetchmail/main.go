@@ -13,7 +13,11 @@ import (
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+var version = defaultVersion
+
+// defaultVersion is the release of a build that sets none; -V then
+// prefers the module version Go recorded, if any.
+const defaultVersion = "0.1.0-dev"
 
 // gcPercent is the garbage collector's target unless GOGC is set. A fetch
 // streams: its live heap is a few buffers, and nearly everything else it

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
 	"os/user"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -59,6 +61,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout, f)
 		return 0
 	}
+	if f.version {
+		f.configdump = false // as fetchmail: -V wins
+	}
 	home := homeDir()
 	rcpath := rcPath(f, home)
 	if f.version {
@@ -89,6 +94,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	if len(cfg.Servers) == 0 {
 		fmt.Fprintln(stderr, "gofetchmail: no mailservers have been specified.")
+		if _, err := os.Stat(rcpath); errors.Is(err, fs.ErrNotExist) {
+			abs, _ := filepath.Abs(rcpath)
+			fmt.Fprintf(stderr, "gofetchmail: the rc file %s does not exist.\n", abs)
+		}
 		return int(fetch.StatusSyntax)
 	}
 	var prompt func(string) (string, error)
@@ -151,6 +160,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if status != nil {
 		opts.Progress = status.update
 	}
+	opts.Daemon = daemon > 0
+	opts.PollDone = func(r fetch.Result) { logPollError(ctx, logger, r) }
 	if daemon > 0 {
 		return daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
 	}
@@ -194,12 +205,25 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 	} else {
 		results = fetch.Run(ctx, jobs, uids, opts)
 	}
-	for _, r := range results {
-		if r.Err != nil {
-			opts.Logger.Error(r.Err.Error())
+	if opts.PollDone == nil { // each error was logged after its own poll otherwise
+		for _, r := range results {
+			logPollError(ctx, opts.Logger, r)
 		}
 	}
 	return int(fetch.ExitStatus(results))
+}
+
+// logPollError logs the error a poll ended with, if any. A poll cut short
+// because the program is being stopped (--quit, SIGTERM, ^C) is not an
+// error of the server's: it is noted at debug level only.
+func logPollError(ctx context.Context, log *slog.Logger, r fetch.Result) {
+	switch {
+	case r.Err == nil:
+	case ctx.Err() != nil:
+		log.Debug("poll interrupted: " + r.Err.Error())
+	default:
+		log.Error(r.Err.Error())
+	}
 }
 
 // dueJobs keeps the jobs due in daemon cycle number cycle: an entry with
@@ -222,15 +246,20 @@ func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Confi
 	// IDLE on several accounts is an extension; --configdump keeps
 	// fetchmail's verdict on the file.
 	opts.MultiIdle = !f.configdump
-	if !f.version && !f.configdump {
+	// As fetchmail: -V reads any rc file (its summary shows no secret),
+	// everything else, --configdump included, only a private one.
+	if !f.version {
 		if err := rcparse.CheckPermissions(rcpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
+			printPermissionError(stderr, err)
 			return nil, int(fetch.StatusIOErr)
 		}
 	}
 	cfg, warns, err := rcparse.ParseFile(rcpath, opts)
-	if errors.Is(err, fs.ErrNotExist) && !f.given("fetchmailrc") {
-		// A missing rc file is an empty configuration, as in fetchmail.
+	if errors.Is(err, fs.ErrNotExist) {
+		// A missing rc file, also one named with -f, is an empty
+		// configuration, as in fetchmail: servers on the command line
+		// are polled, and without any the run ends with "no mailservers"
+		// (status 5), which run says about the missing file.
 		cfg, warns, err = rcparse.Parse(rcpath, nil, opts)
 	}
 	for _, w := range warns {
@@ -242,6 +271,9 @@ func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Confi
 		switch {
 		case errors.As(err, &se):
 			fmt.Fprintln(stderr, err.Error())
+			if h := se.HintText(); h != "" {
+				fmt.Fprintln(stderr, h)
+			}
 			return nil, int(fetch.StatusSyntax)
 		case errors.As(err, &le):
 			fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
@@ -267,6 +299,20 @@ func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Confi
 		return nil, int(fetch.StatusSyntax)
 	}
 	return cfg, 0
+}
+
+// printPermissionError prints a refused rc file: fetchmail's own line
+// (unprefixed, as fetchmail prints it), then the command that fixes it.
+func printPermissionError(w io.Writer, err error) {
+	var pe *rcparse.PermissionError
+	if !errors.As(err, &pe) {
+		fmt.Fprintf(w, "gofetchmail: %v\n", err)
+		return
+	}
+	fmt.Fprintln(w, pe.Msg)
+	if pe.Fix != "" {
+		fmt.Fprintf(w, "gofetchmail: to fix it, run: %s\n", pe.Fix)
+	}
 }
 
 // findServer finds an entry by poll name or aka name.
@@ -368,25 +414,48 @@ func promptPassword(prompt string) (string, error) {
 }
 
 func printVersion(w io.Writer) {
-	commit := buildCommit
-	if bi, ok := debug.ReadBuildInfo(); ok && commit == "" {
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(w, versionLine(version, buildCommit, bi))
+}
+
+// versionLine is -V's first line. The release is the one set at build
+// time (the Makefile's git describe), else the module version Go records
+// for "go install ...@vX.Y.Z"; the commit is the one set at build time,
+// else the VCS revision Go stamps into a "go build" from a checkout, with
+// "modified" when the tree had uncommitted changes. A binary that carries
+// neither (built with -buildvcs=false, or from a tarball) names no commit
+// rather than "commit unknown".
+func versionLine(release, commit string, bi *debug.BuildInfo) string {
+	modified := false
+	var vcsTime string
+	if bi != nil {
+		if v := bi.Main.Version; v != "" && v != "(devel)" && release == defaultVersion {
+			release = strings.TrimPrefix(v, "v")
+		}
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				commit = s.Value
+			switch s.Key {
+			case "vcs.revision":
+				if commit == "" {
+					commit = s.Value
+				}
+			case "vcs.modified":
+				modified = s.Value == "true"
+			case "vcs.time":
+				vcsTime = s.Value
 			}
 		}
 	}
-	if commit == "" {
-		commit = "unknown"
+	build := runtime.Version()
+	if commit != "" {
+		build += ", commit " + commit
+		if modified {
+			build += " modified"
+		}
+		if vcsTime != "" {
+			build += " of " + vcsTime
+		}
 	}
-	fmt.Fprintf(w, "This is gofetchmail release %s (%s, commit %s), a fetchmail-compatible retriever with in-process SSH.\n", version, runtime.Version(), commit)
-}
-
-func usage(w io.Writer, f *flags) {
-	fmt.Fprintln(w, "usage:  gofetchmail [options] [server ...]")
-	fmt.Fprintln(w, "        gofetchmail demo")
-	fmt.Fprintln(w, "  Options are as follows:")
-	fmt.Fprint(w, f.fs.FlagUsages())
+	return fmt.Sprintf("This is gofetchmail release %s (%s), a fetchmail-compatible retriever with in-process SSH.", release, build)
 }
 
 func isUnknownOption(err error) bool {
