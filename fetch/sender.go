@@ -28,7 +28,9 @@ func peekHeader(br *bufio.Reader) []string {
 	return unfoldHeader(head)
 }
 
-// senderOf is the Return-Path address, else the From address.
+// senderOf is the Return-Path address, else the From address, in the
+// form envelopeAddr gives it; "" (the null sender) when neither is an
+// address that form can hold.
 func senderOf(fields []string) string {
 	var from string
 	for _, field := range fields {
@@ -39,14 +41,21 @@ func senderOf(fields []string) string {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "return-path":
 			v := strings.TrimSpace(value)
-			v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
-			if v != "" && !strings.ContainsAny(v, " \t<>") {
-				return v
+			if a, err := mail.ParseAddress(v); err == nil {
+				v = a.Address
+			} else {
+				v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
+				if strings.ContainsAny(v, " \t<>") {
+					v = ""
+				}
+			}
+			if a, ok := envelopeAddr(v); ok {
+				return a
 			}
 		case "from":
 			if from == "" {
 				if a, err := mail.ParseAddress(strings.TrimSpace(value)); err == nil {
-					from = a.Address
+					from, _ = envelopeAddr(a.Address)
 				}
 			}
 		}
