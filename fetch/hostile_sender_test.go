@@ -3,6 +3,7 @@ package fetch
 import (
 	"bufio"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -179,5 +180,36 @@ func TestHostileEnvelopeSender(t *testing.T) {
 				t.Errorf("RCPT TO lines %q", rc)
 			}
 		})
+	}
+}
+
+// TestHostileMDASender is the issue's case end to end: a Return-Path of
+// <$(touch${IFS}FILE)@evil.example> and an MDA that runs its own shell on
+// %F (mda "/bin/sh -c '... %F ...'"); the file must not appear, and the
+// MDA gets the sender with its shell syntax turned into '_'.
+func TestHostileMDASender(t *testing.T) {
+	dir := t.TempDir()
+	pwned, out := dir+"/PWNED", dir+"/out"
+	for _, rp := range []string{
+		"<$(touch${IFS}" + pwned + ")@evil.example>",
+		"<`touch${IFS}" + pwned + "`@evil.example>",
+		"<a;touch${IFS}" + pwned + ";@evil.example>",
+		"<\"';touch " + pwned + ";'\"@evil.example>",
+	} {
+		msg := pop3test.Message{UID: "m1", Data: []byte("Return-Path: " + rp + "\nFrom: f@evil.example\nTo: joe@example.org\n\nhi\n")}
+		e := newTestEnv(t, []pop3test.Message{msg}, nil)
+		e.job.User.Maildir = nil
+		mda := "/bin/sh -c 'cat >/dev/null; echo %F >" + out + "'"
+		e.job.User.MDA = &mda
+		if res := e.poll(t); res.Delivered != 1 {
+			t.Fatalf("Return-Path %s: result %+v\n%s", rp, res, e.log)
+		}
+		if _, err := os.Stat(pwned); err == nil {
+			t.Fatalf("Return-Path %s ran the sender's command", rp)
+		}
+		got, _ := os.ReadFile(out)
+		if s := strings.TrimSuffix(string(got), "\n"); s == "" || strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._+=-") != "" {
+			t.Errorf("Return-Path %s: the MDA saw %q", rp, got)
+		}
 	}
 }
