@@ -2,6 +2,8 @@ package fetch
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -248,5 +250,32 @@ func TestHostileFoldedHeader(t *testing.T) {
 	}
 	if allocs > 100 {
 		t.Errorf("%v allocations to unfold a field of 20,000 lines", allocs)
+	}
+}
+
+// TestHostileMultidropDNSFlood: a To of 2,000 made-up domains makes the
+// dns option ask about at most maxAliasLookups of them per message (one
+// whose name servers time out among them would otherwise keep the message
+// on the server), and a local address after them is still found.
+func TestHostileMultidropDNSFlood(t *testing.T) {
+	var to strings.Builder
+	to.WriteString("To: kilo@pop.example.org")
+	for i := range 2000 {
+		fmt.Fprintf(&to, ", x@flood%d.example.com", i)
+	}
+	to.WriteString(", lima@pop.example.org\n")
+	j := multidropJob(t, "set postmaster pm\n"+`poll pop.example.org proto pop3 no envelope user "box" there is kilo lima here password x`)
+	res := example()
+	n := 0
+	res.n, res.mu = &n, &sync.Mutex{}
+	s := &session{job: j, opts: &Options{Resolver: res}}
+	got, err := s.multidropTo(context.Background(), unfoldHeader([]byte(to.String())))
+	if err != nil || len(got) != 2 || got[0] != "kilo" || got[1] != "lima" {
+		t.Errorf("recipients %v, %v; want [kilo lima]", got, err)
+	}
+	// Up to three queries a domain (address, CNAME, MX), and the server's
+	// own names once.
+	if n > 3*maxAliasLookups+4 {
+		t.Errorf("%d DNS queries for one message", n)
 	}
 }
