@@ -15,9 +15,10 @@ package fetch
 // plainly a local name: maxWildcardLocal octets at most of ASCII letters,
 // digits and . _ + = -, not starting with '-' or '.'. Anything else is
 // treated as an unknown user (the message goes to the other recipients, or
-// to the postmaster), never forwarded. fetchmail 6.4.37 keeps such a
-// user part quoted ("victim@attacker.example"@localhost) and leaves the
-// rest to the MTA; a "remote=local" mapping or a plain local name still
+// to the postmaster), never forwarded. fetchmail 6.4.37 hands all of them
+// to the MTA (RCPT TO:<"victim@attacker.example"@mx.example.org>,
+// <victim%attacker.example@mx.example.org>, ...) and leaves the rest to
+// it; a "remote=local" mapping or a plain local name still
 // matches whatever the rc file says, since the recipient is then the rc
 // file's name, not the sender's string.
 
