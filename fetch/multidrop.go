@@ -176,7 +176,7 @@ func (s *session) multidropTo(ctx context.Context, fields []string) ([]string, e
 	to, refused, err := resolveMultidrop(ctx, s.job, fields, isAlias)
 	if err == nil && len(refused) > 0 {
 		s.opts.logger().Warn(fmt.Sprintf("multidrop: not delivering to the local part %q (and %d more) through the wildcard: "+
-			"only letters, digits and . _ + = - make a local name; the message goes to the other recipients or the postmaster", clip(refused[0], 80), len(refused)-1))
+			"only letters, digits and . _ + = - make a local name; the message goes to the other recipients or the postmaster", clipForLog(refused[0], 80), len(refused)-1))
 	}
 	return to, err
 }
@@ -189,8 +189,8 @@ func (s *session) multidropTo(ctx context.Context, fields []string) ([]string, e
 // real alias among so many addresses needs aka or localdomains.
 const maxAliasLookups = 16
 
-// clip cuts s to at most n bytes for a log line.
-func clip(s string, n int) string {
+// clipForLog cuts s to at most n bytes for a log line.
+func clipForLog(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
