@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 )
 
@@ -86,8 +87,21 @@ func (q *qpWriter) Write(p []byte) (int, error) {
 	if q.bw == nil {
 		q.bw = bufio.NewWriterSize(q.w, 32*1024)
 	}
-	for _, b := range p {
-		q.put(b)
+	for b := p; len(b) > 0; {
+		if q.state != 0 {
+			q.put(b[0])
+			b = b[1:]
+			continue
+		}
+		// Plain text up to the next '=' goes out in one piece.
+		i := bytes.IndexByte(b, '=')
+		if i < 0 {
+			q.bw.Write(b)
+			break
+		}
+		q.bw.Write(b[:i])
+		q.state = 1
+		b = b[i+1:]
 	}
 	if q.bw.Buffered() >= 16*1024 {
 		if err := q.bw.Flush(); err != nil {

@@ -29,7 +29,7 @@ type MDAOptions struct {
 // option does: /bin/sh -c CMD with the message on standard input. %F in CMD
 // stands for the envelope sender, %T and %s for the local recipients (see
 // expandMDA for how they reach the shell without ever being parsed as shell
-// code). As in fetchmail, %s is a placeholder too, so a printf format in the
+// code, and mdaArg for the characters they are restricted to). As in fetchmail, %s is a placeholder too, so a printf format in the
 // command must not contain it. Exit status 0 means delivered; anything else
 // is an *MDAError and the message stays on the server. The command's
 // standard output is discarded; the tail of its standard error is kept for
@@ -94,17 +94,10 @@ func (m *MDA) Close() error { return nil }
 // Begin starts the command for one message. ctx bounds the whole
 // transaction: when it ends, the process group is killed.
 func (m *MDA) Begin(ctx context.Context, env Envelope) (Tx, error) {
-	from, err := safeArg(env.From)
-	if err != nil {
-		return nil, fmt.Errorf("mda %q: sender: %w", m.command, err)
-	}
+	from := mdaArg(env.From)
 	args := []string{"-c", m.script, "sh"}
 	for _, r := range env.To {
-		r, err := safeArg(r)
-		if err != nil {
-			return nil, fmt.Errorf("mda %q: recipient: %w", m.command, err)
-		}
-		args = append(args, r)
+		args = append(args, mdaArg(r))
 	}
 	tctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
 	cmd := exec.CommandContext(tctx, m.opts.Shell, args...)

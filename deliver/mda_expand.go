@@ -1,25 +1,41 @@
 package deliver
 
-import (
-	"errors"
-	"strings"
-)
+import "strings"
 
 // senderVar is the environment variable that carries the envelope sender to
 // the MDA shell; the recipients are its positional parameters.
 const senderVar = "GOFETCHMAIL_SENDER"
 
-// safeArg makes an address safe to hand to a program as an argument: a
-// leading '-' (which the MDA would read as an option) becomes '_'. A NUL
-// byte cannot be passed to a program at all and is refused.
-func safeArg(s string) (string, error) {
-	if strings.IndexByte(s, 0) >= 0 {
-		return "", errors.New("address contains a NUL byte")
-	}
+// mdaArg makes an address safe to hand to the MDA, whatever the MDA does
+// with it. The placeholders never reach this shell's parser (expandMDA),
+// but many MDA commands run a shell of their own on the value: "ssh host
+// procmail -f %F", "su joe -c 'procmail -f %F'", "sh -c '... %F ...'",
+// eval, a procmail recipe. So, like fetchmail (which only turns ' into _
+// and pastes the value inside '...', inert in one shell but not in the
+// next), and stricter: every character other than an ASCII letter, digit
+// or one of @ . _ + = - becomes '_', byte by byte for what is not valid
+// UTF-8 and rune by rune for what is; a leading '-' (which the MDA would
+// read as an option) becomes '_' too. What is left means nothing to any
+// shell in any quoting, nor to a glob, tilde or brace expansion. The
+// message is delivered all the same: an address that needed replacing
+// was not one a local MDA could use as it stood, and refusing it would
+// leave the message on the server for ever. Addresses as mail carries
+// them keep their shape: SRS and VERP senders (bounce+joe=example.org@...,
+// SRS0=HHH=TT=example.org=joe@...) are unchanged.
+func mdaArg(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			return r
+		case r == '@' || r == '.' || r == '_' || r == '+' || r == '=' || r == '-':
+			return r
+		}
+		return '_'
+	}, s)
 	if strings.HasPrefix(s, "-") {
 		s = "_" + s[1:]
 	}
-	return s, nil
+	return s
 }
 
 // expandMDA rewrites fetchmail's placeholders in an MDA command for
@@ -28,9 +44,10 @@ func safeArg(s string) (string, error) {
 //
 // No address is ever pasted into the script: the shell expands the
 // references at run time, and the result of an expansion is never parsed
-// as shell code, so a hostile sender such as '$(touch /tmp/x)' is inert
-// whatever the quoting around the placeholder. The quoting only decides the
-// word boundaries:
+// as shell code by this shell, whatever the quoting around the
+// placeholder. A program the MDA runs may parse it again (a nested sh -c,
+// ssh, su -c): that is why the values are first restricted by mdaArg. The
+// quoting only decides the word boundaries:
 //   - unquoted: %F becomes "$GOFETCHMAIL_SENDER" (one word), %T "$@" (one
 //     word per recipient);
 //   - alone inside quotes the user wrote ('%F' or "%T"): the quotes are

@@ -14,7 +14,8 @@ import (
 // several, an unquoted %T gives one argument per recipient (what
 // "procmail -d", "maildrop -d" and "sendmail --" expect), and a quoted %T
 // ('%T' or "%T", which fetchmail 6.4 refuses) gives fetchmail's single
-// "a b" argument.
+// "a b" argument. Characters other than letters, digits and @ . _ + = -
+// become '_' (fetchmail turns only ' into _; see mdaArg).
 func TestMDAFetchmailForms(t *testing.T) {
 	// args prints each argument of the "program" in brackets.
 	const args = `cat >/dev/null; for a in `
@@ -29,12 +30,12 @@ func TestMDAFetchmailForms(t *testing.T) {
 		{"single-quoted %T", args + `'%T'; do echo "[$a]"; done >"$OUT"`, Envelope{To: []string{"joe", "ann"}}, "[joe ann]\n"},
 		{"double-quoted %T", args + `"%T"; do echo "[$a]"; done >"$OUT"`, Envelope{To: []string{"joe", "ann"}}, "[joe ann]\n"},
 		{"sendmail -f %F -- %T", args + `-f %F -- %T; do echo "[$a]"; done >"$OUT"`, Envelope{From: "a b@x", To: []string{"joe"}},
-			"[-f]\n[a b@x]\n[--]\n[joe]\n"},
+			"[-f]\n[a_b@x]\n[--]\n[joe]\n"},
 		{"bounce sender", args + `%F; do echo "[$a]"; done >"$OUT"`, Envelope{From: "", To: []string{"joe"}}, "[]\n"},
 		{"inside a longer string", args + `"to=%T from=<%F>" 'to=%T from=<%F>'; do echo "[$a]"; done >"$OUT"`,
 			Envelope{From: "s@x", To: []string{"joe", "ann"}}, "[to=joe ann from=<s@x>]\n[to=joe ann from=<s@x>]\n"},
-		{"hostile values stay data", args + `%F %T; do echo "[$a]"; done >"$OUT"`,
-			Envelope{From: "$(echo pwned)'\"", To: []string{"`id`"}}, "[$(echo pwned)'\"]\n[`id`]\n"},
+		{"hostile values are made inert", args + `%F %T; do echo "[$a]"; done >"$OUT"`,
+			Envelope{From: "$(echo pwned)'\"", To: []string{"`id`"}}, "[__echo_pwned___]\n[_id_]\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")

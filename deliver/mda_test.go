@@ -85,9 +85,11 @@ func TestMDASignal(t *testing.T) {
 	}
 }
 
-// TestMDAHostileSender runs placeholders in every quoting context with
-// senders full of shell syntax: nothing may run, and where the placeholder
-// is one word the MDA must see the sender unchanged.
+// TestMDAHostileSender runs placeholders in every quoting context, and in
+// MDA commands that run a shell of their own on the value (sh -c '...',
+// sh -c "...", eval), with senders full of shell syntax: nothing may run,
+// and where the placeholder is one word the MDA sees the sender with every
+// character but letters, digits and @ . _ + = - turned into '_'.
 func TestMDAHostileSender(t *testing.T) {
 	dir := t.TempDir()
 	pwned := filepath.Join(dir, "pwned")
@@ -101,17 +103,41 @@ func TestMDAHostileSender(t *testing.T) {
 		"x\ntouch " + pwned + "\n",
 		`\'; touch ` + pwned + `; '\`,
 		`${IFS}$(touch${IFS}` + pwned + `)`,
+		`$(touch${IFS}` + pwned + `)@evil.example`,
+		`"$(touch${IFS}` + pwned + `)"@evil.example`,
+		"a;touch " + pwned + "@evil.example",
+		"a|touch " + pwned + "&@evil.example",
+		"*",
+		"~root",
+		"{a,b}",
+	}
+	// safe is what mdaArg must make of s, written out independently.
+	safe := func(s string) string {
+		b := []byte(s)
+		for i, c := range b {
+			if !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._+=-", rune(c)) || (i == 0 && c == '-') {
+				b[i] = '_'
+			}
+		}
+		return string(b)
 	}
 	templates := []struct {
 		cmd  string
 		want func(sender string) string // what the MDA writes; nil: not checked
 	}{
-		{`printf "$FMT" %F > "$OUT"`, func(s string) string { return s + "|" }},
-		{`printf "$FMT" '%F' > "$OUT"`, func(s string) string { return s + "|" }},
-		{`printf "$FMT" "%F" > "$OUT"`, func(s string) string { return s + "|" }},
-		{`printf "$FMT" "<%F>" > "$OUT"`, func(s string) string { return "<" + s + ">|" }},
-		{`printf "$FMT" '<%F>' > "$OUT"`, func(s string) string { return "<" + s + ">|" }},
-		{`printf "$FMT" -f%F > "$OUT"`, func(s string) string { return "-f" + s + "|" }},
+		{`printf "$FMT" %F > "$OUT"`, func(s string) string { return safe(s) + "|" }},
+		{`printf "$FMT" '%F' > "$OUT"`, func(s string) string { return safe(s) + "|" }},
+		{`printf "$FMT" "%F" > "$OUT"`, func(s string) string { return safe(s) + "|" }},
+		{`printf "$FMT" "<%F>" > "$OUT"`, func(s string) string { return "<" + safe(s) + ">|" }},
+		{`printf "$FMT" '<%F>' > "$OUT"`, func(s string) string { return "<" + safe(s) + ">|" }},
+		{`printf "$FMT" -f%F > "$OUT"`, func(s string) string { return "-f" + safe(s) + "|" }},
+		// The MDA runs its own shell on the value (ssh host procmail -f %F,
+		// su -c '...' are the same).
+		{`/bin/sh -c 'printf "$FMT" %F > "$OUT"'`, func(s string) string { return safe(s) + "|" }},
+		{`/bin/sh -c "printf \"\$FMT\" %F > \"\$OUT\""`, func(s string) string { return safe(s) + "|" }},
+		{`/bin/sh -c "printf '%%s|' '%F' > \"\$OUT\""`, nil},
+		{`eval 'printf "$FMT" %F > "$OUT"'`, func(s string) string { return safe(s) + "|" }},
+		{`eval "printf '|%%s|' %F" > "$OUT"`, nil},
 		{`printf "$FMT" "$(echo %F)" > "$OUT"`, nil},
 		{`printf "$FMT" "` + "`echo %F`" + `" > "$OUT"`, nil},
 		{`printf "$FMT" $(printf "$FMT" %F) > "$OUT"`, nil},
@@ -148,7 +174,7 @@ func TestMDARecipientsAndOptionLikeSender(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(out)
-	want := "[alice]\n[b o'b]\n[_x]\n_oQ/tmp|alice b o'b _x\n"
+	want := "[alice]\n[b_o_b]\n[_x]\n_oQ_tmp|alice b_o_b _x\n"
 	if string(got) != want {
 		t.Errorf("MDA saw %q, want %q", got, want)
 	}

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -124,8 +125,9 @@ func stripQvirtual(j Job, user string) string {
 }
 
 // mapLocal maps a remote user part to a local name through the entry's
-// local names; ok is false when nothing matches.
-func mapLocal(u *rcparse.User, user string) (string, bool) {
+// local names; ok is false when nothing matches. The wildcard maps only a
+// user part wildcardLocalOK accepts; refused says one was turned away.
+func mapLocal(u *rcparse.User, user string) (local string, ok, refused bool) {
 	wild := false
 	for _, ln := range u.Localnames {
 		switch {
@@ -133,23 +135,26 @@ func mapLocal(u *rcparse.User, user string) (string, bool) {
 			wild = true
 		case ln.Pair || ln.Remote != "":
 			if strings.EqualFold(ln.Remote, user) {
-				return ln.Local, true
+				return ln.Local, true, false
 			}
 		case strings.EqualFold(ln.Local, user):
-			return ln.Local, true
+			return ln.Local, true, false
 		}
 	}
 	if wild {
-		return user, true
+		if !wildcardLocalOK(user) {
+			return "", false, true
+		}
+		return user, true, false
 	}
-	return "", false
+	return "", false, false
 }
 
 // multidropRecipients returns the local recipients of a message of a
 // multidrop entry from its header fields (unfolded), or the postmaster,
 // recognising the server's names without asking the DNS.
 func multidropRecipients(j Job, fields []string) []string {
-	out, _ := resolveMultidrop(context.Background(), j, fields, nil)
+	out, _, _ := resolveMultidrop(context.Background(), j, fields, nil)
 	return out
 }
 
@@ -157,20 +162,45 @@ func multidropRecipients(j Job, fields []string) []string {
 // has it (the default), a domain none of the server's configured names
 // matches is looked up (see multidrop_dns.go). A DNS failure is returned:
 // the message then stays on the server.
+//
+// A user part the wildcard refuses (see multidrop_safe.go) is logged, once
+// per message, quoted so that nothing the sender wrote reaches the log raw.
 func (s *session) multidropTo(ctx context.Context, fields []string) ([]string, error) {
-	if !s.job.Server.DNS {
-		return resolveMultidrop(ctx, s.job, fields, nil)
+	var isAlias func(context.Context, string) (bool, error)
+	if s.job.Server.DNS {
+		if s.alias == nil {
+			s.alias = newHostAliasChecker(s.opts.Resolver, queryName(s.job.Server), s.opts.now)
+		}
+		isAlias = s.alias.isAlias
 	}
-	if s.alias == nil {
-		s.alias = newHostAliasChecker(s.opts.Resolver, queryName(s.job.Server), s.opts.now)
+	to, refused, err := resolveMultidrop(ctx, s.job, fields, isAlias)
+	if err == nil && len(refused) > 0 {
+		s.opts.logger().Warn(fmt.Sprintf("multidrop: not delivering to the local part %q (and %d more) through the wildcard: "+
+			"only letters, digits and . _ + = - make a local name; the message goes to the other recipients or the postmaster", clipForLog(refused[0], 80), len(refused)-1))
 	}
-	return resolveMultidrop(ctx, s.job, fields, s.alias.isAlias)
+	return to, err
+}
+
+// maxAliasLookups bounds the distinct domains the dns option looks up for
+// one message. The sender writes the addresses: a To of 10,000 made-up
+// domains would otherwise cost 30,000 queries (address, CNAME, MX) per
+// message and poll, and one domain whose name servers time out keeps the
+// message on the server. A domain past the bound is not the server's; a
+// real alias among so many addresses needs aka or localdomains.
+const maxAliasLookups = 16
+
+// clipForLog cuts s to at most n bytes for a log line.
+func clipForLog(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // resolveMultidrop maps a message's addresses to local recipients;
 // isAlias, when not nil, decides about domains the configured names do not
-// match.
-func resolveMultidrop(ctx context.Context, j Job, fields []string, isAlias func(context.Context, string) (bool, error)) ([]string, error) {
+// match. refused lists the local user parts the wildcard would not take.
+func resolveMultidrop(ctx context.Context, j Job, fields []string, isAlias func(context.Context, string) (bool, error)) (out, refused []string, err error) {
 	addrs := envelopeAddrs(j.Server, fields)
 	if addrs == nil {
 		for _, f := range fields {
@@ -185,20 +215,29 @@ func resolveMultidrop(ctx context.Context, j Job, fields []string, isAlias func(
 		}
 	}
 	seen := map[string]bool{}
-	var out []string
+	asked := map[string]bool{} // domains looked up for this message
 	for _, a := range addrs {
 		user, ok := localPart(j, a)
 		if i := strings.LastIndexByte(a, '@'); !ok && isAlias != nil && i > 0 {
+			d := strings.ToLower(a[i+1:])
+			if !asked[d] && len(asked) >= maxAliasLookups {
+				continue
+			}
+			asked[d] = true
 			alias, err := isAlias(ctx, a[i+1:])
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			user, ok = stripQvirtual(j, a[:i]), alias
 		}
 		if !ok {
 			continue
 		}
-		if local, ok := mapLocal(j.User, user); ok && !seen[local] {
+		local, ok, bad := mapLocal(j.User, user)
+		if bad {
+			refused = append(refused, user)
+		}
+		if ok && !seen[local] {
 			seen[local] = true
 			out = append(out, local)
 		}
@@ -206,5 +245,5 @@ func resolveMultidrop(ctx context.Context, j Job, fields []string, isAlias func(
 	if len(out) == 0 && j.Config != nil && j.Config.Postmaster != "" {
 		out = []string{j.Config.Postmaster}
 	}
-	return out, nil
+	return out, refused, nil
 }
