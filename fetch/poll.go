@@ -220,28 +220,15 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		s.uids.Retain(s.key, map[string]bool{})
 		return nil
 	}
-	msgs := make([]message, count)
-	for i := range msgs {
-		msgs[i].num = i + 1
+	lst, err := s.listMessages(ctx, count)
+	if err != nil {
+		return err
 	}
-	uidl, uerr := s.client.UIDL(ctx)
-	if uerr != nil {
-		var perr *pop3.Error
-		if !errors.As(uerr, &perr) {
-			return uerr
-		}
-		log.Debug("server has no UIDL; every message is new", "err", uerr)
-		uidl = nil
-	}
-	times := make(map[string]int, len(uidl)) // how many messages have each UID
+	msgs, times := lst.msgs, lst.times
 	withUID := 0
-	for _, x := range uidl {
-		if x.Num >= 1 && x.Num <= count {
-			if msgs[x.Num-1].uid == "" {
-				withUID++
-			}
-			msgs[x.Num-1].uid = x.UID
-			times[x.UID]++
+	for _, m := range msgs {
+		if m.uid != "" {
+			withUID++
 		}
 	}
 	// A UID the server gives several messages identifies none of them: such
@@ -264,7 +251,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		listed[i] = msgs[i].uid
 	}
 	seen, all := s.uids.Lookup(s.key, listed)
-	if uidl != nil && !all {
+	if lst.consistent && !all {
 		s.uids.RetainFunc(s.key, func(uid string) bool { return times[uid] > 0 })
 	}
 	var fresh []message
@@ -277,15 +264,17 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		fresh = append(fresh, m)
 	}
 	fresh = s.sub.admit(fresh) // expunge N: not what an earlier session left
-	if err := s.sizeMessages(ctx, fresh, count); err != nil {
-		return err
+	if !lst.sized {
+		if err := s.sizeMessages(ctx, fresh, len(msgs)); err != nil {
+			return err
+		}
 	}
 	s.debugUIDs(msgs, old, fresh)
 	s.res.Waiting = len(fresh)
 	if len(old) > 0 {
-		log.Info(fmt.Sprintf("%d messages (%d seen) for %s at %s (%d octets).", count, len(old), u.Remotename, s.job.Server.Pollname, total))
+		log.Info(fmt.Sprintf("%d messages (%d seen) for %s at %s (%d octets).", len(msgs), len(old), u.Remotename, s.job.Server.Pollname, total))
 	} else {
-		log.Info(fmt.Sprintf("%d messages for %s at %s (%d octets).", count, u.Remotename, s.job.Server.Pollname, total))
+		log.Info(fmt.Sprintf("%d messages for %s at %s (%d octets).", len(msgs), u.Remotename, s.job.Server.Pollname, total))
 	}
 	if s.opts.Check {
 		return nil
