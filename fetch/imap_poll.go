@@ -26,11 +26,12 @@ type imapPollState struct {
 	imapTaken     int      // messages taken in earlier folders (fetchlimit)
 	imapMarked    []uint32 // marked \Deleted, not yet expunged
 	imapMarkedIDs []string // their idfile entries
-	// imapShared: the server gave several messages one UID (its listing
-	// shows a UID twice, or it sent a body no UID FETCH claimed). From
-	// then on nothing is flagged or expunged in this poll: a STORE or
-	// EXPUNGE by UID would also hit a message whose body was not
-	// delivered. The UIDs in question are not recorded.
+	// imapShared: the server gave several messages of the folder one
+	// UID (its listing shows a UID twice, or it sent a body no UID FETCH
+	// claimed). From then on nothing is flagged or expunged in the folder
+	// in this poll: a STORE or EXPUNGE by UID would also hit a message
+	// whose body was not delivered. The UIDs in question are not
+	// recorded.
 	imapShared   bool
 	imapSharedID map[uint32]bool // those UIDs (0: unknown, all of them)
 }
@@ -219,6 +220,8 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 	}
 	s.key = imapStateKey(AccountKey(u.Remotename, queryName(s.job.Server)), folder)
 	s.imapFolder = folder
+	s.imapShared, s.imapSharedID = false, nil
+	s.imap.StrayBodies() // what came before this folder is not its own
 	track := mb.UIDValidity != 0
 	if !track {
 		log.Warn(fmt.Sprintf("%s: folder %s has no UIDVALIDITY; no UID state is kept for it (only \\Seen tells what is new)", s.label, folder))
@@ -511,7 +514,8 @@ type imapStaged struct {
 
 func (p *imapStaged) Commit() error {
 	s := p.st.s
-	if n, uids := s.imap.StrayBodies(); n > 0 && (uids[0] || uids[uint32(p.st.m.num)]) {
+	s.imapCheckStray()
+	if s.imapSharedID[0] || s.imapSharedID[uint32(p.st.m.num)] {
 		p.st.m.uid = "" // another message has its UID: not recorded
 	}
 	err := p.st.commit()
@@ -554,19 +558,19 @@ func (s *session) imapSharedUIDs(folder, why string, uids []uint32) {
 	}
 }
 
-// imapCheckStray looks for bodies the last UID FETCH dropped (a second
-// message with a UID asked for, or one not asked for) and, if there are
-// any, treats the UIDs as not unique: the pending messages with those
-// UIDs (all pending ones, when which is unknown) are not recorded.
+// imapCheckStray looks for bodies a UID FETCH dropped (a second message
+// with a UID asked for, or one not asked for) and, if there are any,
+// treats their UIDs as not unique: the pending messages with those UIDs
+// (all pending ones, when which is unknown) are not recorded.
 func (s *session) imapCheckStray() {
 	n, uids := s.imap.StrayBodies()
 	if n == 0 {
 		return
 	}
 	list := slices.Collect(maps.Keys(uids))
-	s.imapSharedUIDs(s.imapFolder, fmt.Sprintf("it sent %d message bodies no UID FETCH asked for", n), list)
+	s.imapSharedUIDs(s.imapFolder, fmt.Sprintf("it sent %d message bodies no UID FETCH claimed", n), list)
 	for i, p := range s.pending {
-		if uids[0] || uids[uint32(p.num)] {
+		if s.imapSharedID[0] || s.imapSharedID[uint32(p.num)] {
 			s.pending[i].uid = ""
 		}
 	}

@@ -58,15 +58,14 @@ func (t *strayBodies) unilateralFetch(msg *imapclient.FetchMessageData) {
 }
 
 // StrayBodies returns how many message bodies the server sent that no
-// command claimed (see FetchStaged), and their UIDs as far as known (0
-// for a body that came before its UID). A non-zero count means the
-// server's UIDs do not identify its messages one to one.
+// command claimed (see FetchStaged) since the last call, and their UIDs
+// as far as known (0 for a body that came before its UID), and forgets
+// them. A non-zero count means the server's UIDs do not identify its
+// messages one to one.
 func (s *Session) StrayBodies() (int, map[uint32]bool) {
 	s.stray.mu.Lock()
 	defer s.stray.mu.Unlock()
-	out := make(map[uint32]bool, len(s.stray.uids))
-	for u := range s.stray.uids {
-		out[u] = true
-	}
-	return s.stray.n, out
+	n, uids := s.stray.n, s.stray.uids
+	s.stray.n, s.stray.uids = 0, nil
+	return n, uids
 }
