@@ -398,3 +398,24 @@ func TestIMAPHostileCounts(t *testing.T) {
 		})
 	}
 }
+
+// A server that counts messages it does not have and refuses FETCH 1:*
+// (as dovecot does on an empty mailbox) is listed with UID SEARCH ALL.
+func TestIMAPListingRefused(t *testing.T) {
+	e, srv := newScriptEnv(t, "")
+	srv.add(1, scriptMsgText("A"))
+	srv.hook = func(tag, cmd string, w io.Writer) bool {
+		if !strings.HasPrefix(strings.ToUpper(cmd), "FETCH 1:*") {
+			return false
+		}
+		fmt.Fprintf(w, "%s BAD Error in IMAP command FETCH: Invalid messageset\r\n", tag)
+		return true
+	}
+	res := e.pollGuarded(t)
+	if res.Err != nil || res.Delivered != 1 {
+		t.Fatalf("poll: %+v\n%s", res, e.log)
+	}
+	if left, _ := srv.left(); len(left) != 0 {
+		t.Errorf("%d left on the server", len(left))
+	}
+}

@@ -244,6 +244,13 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 	}
 	// The listing, not EXISTS, says which messages there are.
 	all, err := sess.ListUIDs(ctx)
+	var refused *imap.Error
+	if errors.As(err, &refused) {
+		// "FETCH 1:*" refused (a server that counted messages it does
+		// not have): UID SEARCH ALL lists them, duplicates folded.
+		log.Debug("FETCH 1:* (UID) refused; listing with UID SEARCH ALL", "poll", s.label, "err", err)
+		all, err = sess.Search(ctx, imap.Query{})
+	}
 	if err != nil {
 		return err
 	}

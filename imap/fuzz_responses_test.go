@@ -25,9 +25,9 @@ import (
 func FuzzSessionResponses(f *testing.F) {
 	seed := []string{
 		"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 3] x\r\n$T OK [READ-WRITE] done\r\n", // SELECT
-		"* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\n$T OK done\r\n",                                 // FETCH 1:* (UID)
+		"* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\n$T OK done\r\n",                                  // FETCH 1:* (UID)
 		"* SEARCH 1 2\r\n$T OK done\r\n",                                                            // UID SEARCH
-		"* 1 FETCH (UID 1 RFC822.SIZE 20)\r\n* 2 FETCH (UID 2 RFC822.SIZE 20)\r\n$T OK done\r\n",     // sizes
+		"* 1 FETCH (UID 1 RFC822.SIZE 20)\r\n* 2 FETCH (UID 2 RFC822.SIZE 20)\r\n$T OK done\r\n",    // sizes
 		"* 1 FETCH (UID 1 BODY[] {20}\r\nSubject: a\r\n\r\nbody a)\r\n" +
 			"* 2 FETCH (UID 2 BODY[] {20}\r\nSubject: b\r\n\r\nbody b)\r\n$T OK done\r\n", // bodies
 		"$T OK stored\r\n", // UID STORE
