@@ -548,9 +548,10 @@ func (s *session) imapUndelivered(ctx context.Context, uid uint32, entry string,
 	return stop
 }
 
-// imapSharedUIDs notes that the server gives several messages one UID
-// (uids; 0 for "which is unknown"): from now on this poll flags and
-// expunges nothing, and those UIDs are not recorded. It says so once.
+// imapSharedUIDs notes that the server gives several messages of the
+// folder one UID (uids; 0 for "which is unknown"): from now on nothing in
+// the folder is flagged or expunged in this poll, and those UIDs are not
+// recorded. It says so once per folder and poll.
 func (s *session) imapSharedUIDs(folder, why string, uids []uint32) {
 	if s.imapSharedID == nil {
 		s.imapSharedID = map[uint32]bool{}
