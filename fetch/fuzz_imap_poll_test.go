@@ -22,7 +22,7 @@ func FuzzIMAPPoll(f *testing.F) {
 		"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n",
 		"$T OK [CAPABILITY IMAP4rev1 UIDPLUS IDLE] Logged in\r\n",                                   // LOGIN
 		"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 3] x\r\n$T OK [READ-WRITE] done\r\n", // SELECT
-		"* SEARCH 1 2\r\n$T OK done\r\n",                                                            // UID SEARCH ALL
+		"* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\n$T OK done\r\n",                                  // FETCH 1:* (UID)
 		"* SEARCH 1 2\r\n$T OK done\r\n",                                                            // UID SEARCH UNSEEN UNDELETED
 		"* 1 FETCH (UID 1 RFC822.SIZE 20)\r\n* 2 FETCH (UID 2 RFC822.SIZE 20)\r\n$T OK done\r\n",
 		"* 1 FETCH (UID 1 BODY[] {20}\r\nSubject: a\r\n\r\nbody a)\r\n" +
@@ -33,6 +33,8 @@ func FuzzIMAPPoll(f *testing.F) {
 	}
 	f.Add([]byte(joinBlocks(blocks)))
 	f.Add([]byte(joinBlocks([]string{blocks[0], blocks[1], "* 4294967295 EXISTS\r\n$T OK x\r\n", "* SEARCH 4294967295 0 1\r\n$T OK\r\n"})))
+	f.Add([]byte(joinBlocks([]string{blocks[0], blocks[1], blocks[2], "* 1 FETCH (UID 7)\r\n* 2 FETCH (UID 7)\r\n$T OK\r\n", "* SEARCH 7 7\r\n$T OK\r\n", blocks[5],
+		"* 1 FETCH (UID 7 BODY[] {20}\r\nSubject: a\r\n\r\nbody a)\r\n* 2 FETCH (UID 7 BODY[] {9}\r\nSubject: b\r\n\r\nbody b)\r\n$T OK done\r\n"})))
 	f.Add([]byte(joinBlocks([]string{"* PREAUTH hi\r\n", "* 1 FETCH (UID 1 BODY[] {99999999999}\r\nx\r\n"})))
 
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -26,6 +26,14 @@ type imapPollState struct {
 	imapTaken     int      // messages taken in earlier folders (fetchlimit)
 	imapMarked    []uint32 // marked \Deleted, not yet expunged
 	imapMarkedIDs []string // their idfile entries
+	// imapShared: the server gave several messages of the folder one
+	// UID (its listing shows a UID twice, or it sent a body no UID FETCH
+	// claimed). From then on nothing is flagged or expunged in the folder
+	// in this poll: a STORE or EXPUNGE by UID would also hit a message
+	// whose body was not delivered. The UIDs in question are not
+	// recorded.
+	imapShared   bool
+	imapSharedID map[uint32]bool // those UIDs (0: unknown, all of them)
 }
 
 // imapRoute is chooseRoute for IMAP: default ports 143 and 993.
@@ -212,6 +220,8 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 	}
 	s.key = imapStateKey(AccountKey(u.Remotename, queryName(s.job.Server)), folder)
 	s.imapFolder = folder
+	s.imapShared, s.imapSharedID = false, nil
+	s.imap.StrayBodies() // what came before this folder is not its own
 	track := mb.UIDValidity != 0
 	if !track {
 		log.Warn(fmt.Sprintf("%s: folder %s has no UIDVALIDITY; no UID state is kept for it (only \\Seen tells what is new)", s.label, folder))
@@ -232,16 +242,33 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 		}
 		return nil
 	}
-	all, err := sess.Search(ctx, imap.Query{})
+	// The listing, not EXISTS, says which messages there are.
+	all, err := sess.ListUIDs(ctx)
+	var refused *imap.Error
+	if errors.As(err, &refused) {
+		// "FETCH 1:*" refused (a server that counted messages it does
+		// not have): UID SEARCH ALL lists them, duplicates folded.
+		log.Debug("FETCH 1:* (UID) refused; listing with UID SEARCH ALL", "poll", s.label, "err", err)
+		all, err = sess.Search(ctx, imap.Query{})
+	}
 	if err != nil {
 		return err
 	}
-	if next == 0 && len(all) > 0 {
-		next = all[len(all)-1] + 1
-	}
 	present := make(map[uint32]bool, len(all))
+	var twice []uint32
+	var top uint32
 	for _, x := range all {
+		if present[x] {
+			twice = append(twice, x)
+		}
 		present[x] = true
+		top = max(top, x)
+	}
+	if next == 0 && len(all) > 0 {
+		next = top + 1
+	}
+	if len(twice) > 0 {
+		s.imapSharedUIDs(folder, fmt.Sprintf("its listing gives %d messages a UID another one has", len(twice)), twice)
 	}
 	var cand, unseen []uint32
 	if u.Fetchall {
@@ -262,14 +289,17 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 	}
 	var fresh, old []uint32
 	for x := range st.recorded {
-		if present[x] {
+		if present[x] && !s.imapSharedID[x] {
 			old = append(old, x)
 		}
 	}
 	slices.Sort(old)
 	for _, x := range cand {
-		if st.recorded[x] && !u.Fetchall {
+		if st.recorded[x] && !u.Fetchall && !s.imapSharedID[x] {
 			continue
+		}
+		if !present[x] {
+			continue // a SEARCH answer naming a message the listing has not
 		}
 		fresh = append(fresh, x)
 	}
@@ -282,8 +312,11 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 		total += sizes[x]
 	}
 	s.res.Waiting += len(fresh)
-	seen := int(mb.Exists) - len(fresh)
-	log.Info(countLine(int(mb.Exists), seen, s.mailboxName(folder), -1)) // as fetchmail: no size for IMAP
+	if int(mb.Exists) != len(all) {
+		log.Warn(fmt.Sprintf("%s: folder %s: the server's EXISTS counts %d messages but it lists %d; only the listed messages are considered", s.label, folder, mb.Exists, len(all)))
+	}
+	seen := len(all) - len(fresh)
+	log.Info(countLine(len(all), seen, s.mailboxName(folder), -1)) // as fetchmail: no size for IMAP
 	if s.opts.Check {
 		return nil
 	}
@@ -306,11 +339,11 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 				unmarked = append(unmarked, x)
 			}
 		}
-		if err := sess.Store(ctx, unmarked, imap.FlagSeen); err != nil {
+		if err := s.imapStore(ctx, unmarked, imap.FlagSeen); err != nil {
 			return err
 		}
 	}
-	if !u.Keep || u.Flush {
+	if (!u.Keep || u.Flush) && !s.imapShared {
 		for _, x := range old {
 			s.toDelete = append(s.toDelete, int(x))
 			s.deleted = append(s.deleted, imapEntry(mb.UIDValidity, x))
@@ -344,7 +377,7 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 		s.imapTaken += len(want)
 	}
 	entry := func(x uint32) string {
-		if !track {
+		if !track || s.imapSharedID[x] || s.imapSharedID[0] {
 			return ""
 		}
 		return imapEntry(mb.UIDValidity, x)
@@ -407,8 +440,15 @@ func (s *session) saveWatermark(st imapFolderState, validity, next uint32, track
 // UID FETCH per batch, then the batch is made durable and recorded (flush)
 // and only then marked \Seen (keep) or \Deleted. It returns the lowest UID
 // left on the server for a retry (failed deliveries), or left.
+//
+// A message is committed to its target only once the server's response
+// that carried it parsed to its end (imap.Session.FetchStaged): a literal
+// shorter than the message, followed by the rest of it, is a protocol
+// error, and nothing of that message is delivered. The literal, not
+// RFC822.SIZE, is the message's size: limit applies to it.
 func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uint32]int64, entry func(uint32) string, left uint32) (uint32, error) {
 	u := s.job.User
+	log := s.opts.logger()
 	prog := Progress{Poll: s.label, Total: len(want)}
 	for _, x := range want {
 		prog.TotalBytes += sizes[x]
@@ -418,15 +458,20 @@ func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uin
 	batch := s.opts.batchSize()
 	for i := 0; i < len(want); i += batch {
 		part := want[i:min(i+batch, len(want))]
-		err := s.imap.FetchBodies(ctx, part, func(b imap.Body) error {
+		answered := 0
+		err := s.imap.FetchStaged(ctx, part, func(b imap.Body) (imap.Pending, error) {
 			idx++
-			m := message{num: int(b.UID), uid: entry(b.UID), size: sizes[b.UID]}
-			if m.size == 0 {
-				m.size = b.Size
+			answered++
+			m := message{num: int(b.UID), uid: entry(b.UID), size: b.Size}
+			if u.Limit > 0 && b.Size > int64(u.Limit) {
+				// RFC822.SIZE said it fits; the literal says otherwise.
+				log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized; RFC822.SIZE said %d)", s.label, b.UID, b.Size, sizes[b.UID]))
+				s.res.Skipped++
+				return nil, nil
 			}
 			cr := &countingReader{r: b.R}
 			lf := newCRLFReader(cr)
-			err := s.deliverOne(ctx, m, lf, "IMAP", idx, len(want))
+			st, err := s.stageOne(ctx, m, lf, "IMAP", idx, len(want))
 			lf.release()
 			if s.opts.Progress != nil {
 				prog.Done++
@@ -434,16 +479,15 @@ func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uin
 				prog.Elapsed = time.Since(started)
 				s.opts.Progress(prog)
 			}
-			var de *deliveryError
-			if errors.As(err, &de) {
-				stays, stop := s.undelivered(ctx, int(b.UID), m.uid, err, de)
-				if stays {
-					left = min(left, b.UID)
-				}
-				return stop
+			if err != nil {
+				return nil, s.imapUndelivered(ctx, b.UID, m.uid, err, &left)
 			}
-			return err
+			return &imapStaged{st: st, left: &left}, nil
 		})
+		if n := len(part) - answered; n > 0 && err == nil {
+			log.Warn(fmt.Sprintf("%s: the server sent no message body for %d of the %d messages asked for; they stay on the server", s.label, n, len(part)))
+		}
+		s.imapCheckStray()
 		if err != nil {
 			return left, err
 		}
@@ -458,7 +502,7 @@ func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uin
 		}
 		// fetchmail marks a kept message \Seen by fetching it; BODY.PEEK
 		// does not, so it is marked now, once its delivery is durable.
-		if err := s.imap.Store(ctx, kept, imap.FlagSeen); err != nil {
+		if err := s.imapStore(ctx, kept, imap.FlagSeen); err != nil {
 			return left, err
 		}
 		if err := s.imapApplyDeletes(ctx, false); err != nil {
@@ -468,6 +512,86 @@ func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uin
 	return left, nil
 }
 
+// imapStaged is a staged IMAP message, committed by FetchStaged once its
+// response is complete.
+type imapStaged struct {
+	st   *staged
+	left *uint32
+}
+
+func (p *imapStaged) Commit() error {
+	s := p.st.s
+	s.imapCheckStray()
+	if s.imapSharedID[0] || s.imapSharedID[uint32(p.st.m.num)] {
+		p.st.m.uid = "" // another message has its UID: not recorded
+	}
+	err := p.st.commit()
+	if err == nil {
+		return nil
+	}
+	return s.imapUndelivered(p.st.ctx, uint32(p.st.m.num), p.st.m.uid, err, p.left)
+}
+
+func (p *imapStaged) Abort() { p.st.abort() }
+
+// imapUndelivered deals with a failed delivery of message uid as
+// undelivered does; it returns the error that ends the fetch, if any.
+func (s *session) imapUndelivered(ctx context.Context, uid uint32, entry string, err error, left *uint32) error {
+	var de *deliveryError
+	if !errors.As(err, &de) {
+		return err
+	}
+	stays, stop := s.undelivered(ctx, int(uid), entry, err, de)
+	if stays {
+		*left = min(*left, uid)
+	}
+	return stop
+}
+
+// imapSharedUIDs notes that the server gives several messages of the
+// folder one UID (uids; 0 for "which is unknown"): from now on nothing in
+// the folder is flagged or expunged in this poll, and those UIDs are not
+// recorded. It says so once per folder and poll.
+func (s *session) imapSharedUIDs(folder, why string, uids []uint32) {
+	if s.imapSharedID == nil {
+		s.imapSharedID = map[uint32]bool{}
+	}
+	for _, x := range uids {
+		s.imapSharedID[x] = true
+	}
+	if !s.imapShared {
+		s.imapShared = true
+		s.toDelete, s.deleted = s.toDelete[:0], s.deleted[:0]
+		s.opts.logger().Error(fmt.Sprintf("%s: folder %s: the server's UIDs are not unique (%s); nothing is flagged or deleted on it in this poll, and messages whose UID is shared are delivered without being recorded", s.label, folder, why))
+	}
+}
+
+// imapCheckStray looks for bodies a UID FETCH dropped (a second message
+// with a UID asked for, or one not asked for) and, if there are any,
+// treats their UIDs as not unique: the pending messages with those UIDs
+// (all pending ones, when which is unknown) are not recorded.
+func (s *session) imapCheckStray() {
+	n, uids := s.imap.StrayBodies()
+	if n == 0 {
+		return
+	}
+	list := slices.Collect(maps.Keys(uids))
+	s.imapSharedUIDs(s.imapFolder, fmt.Sprintf("it sent %d message bodies no UID FETCH claimed", n), list)
+	for i, p := range s.pending {
+		if s.imapSharedID[0] || s.imapSharedID[uint32(p.num)] {
+			s.pending[i].uid = ""
+		}
+	}
+}
+
+// imapStore is Store, unless the server's UIDs are not unique.
+func (s *session) imapStore(ctx context.Context, uids []uint32, flags ...string) error {
+	if s.imapShared {
+		return nil
+	}
+	return s.imap.Store(ctx, uids, flags...)
+}
+
 // imapApplyDeletes marks the messages of toDelete \Seen \Deleted, and
 // expunges as the expunge option says: after every N deletions, only at
 // the end of the folder (expunge 0), or after every batch (unset: fetchmail
@@ -475,6 +599,12 @@ func (s *session) imapRetrieve(ctx context.Context, want []uint32, sizes map[uin
 // forgotten.
 func (s *session) imapApplyDeletes(ctx context.Context, final bool) error {
 	u := s.job.User
+	if s.imapShared {
+		// Their UIDs stay recorded: a later poll deletes them, once the
+		// server's UIDs are unique again.
+		s.toDelete, s.deleted = s.toDelete[:0], s.deleted[:0]
+		return nil
+	}
 	if len(s.toDelete) > 0 {
 		uids := make([]uint32, len(s.toDelete))
 		for i, n := range s.toDelete {

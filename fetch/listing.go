@@ -1,8 +1,11 @@
 package fetch
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/gofetchmail/gofetchmail/pop3"
 )
@@ -49,4 +52,96 @@ func (s *session) sizeMessages(ctx context.Context, msgs []message, count int) e
 		}
 	}
 	return nil
+}
+
+// listing is the mailbox as its listing shows it (listMessages).
+type listing struct {
+	msgs  []message      // by ascending number
+	times map[string]int // how many messages have each UID
+	// consistent: the listing agrees with STAT and lists no number
+	// twice, so a recorded UID it lacks is gone from the server.
+	consistent bool
+	sized      bool // the sizes are known (LIST was the listing)
+}
+
+// listMessages returns the messages of the mailbox as the server lists
+// them: the numbers UIDL lists (with their UIDs) or, from a server
+// without UIDL, those LIST lists (with their sizes). count, the STAT
+// count, is only a claim: RFC 1939 section 7 has UIDL and LIST list every
+// message not marked deleted, so a listing that disagrees with STAT is
+// believed, with one warning. A server that counts a million messages and
+// lists three costs three RETRs, not a million, and one that counts fewer
+// than it lists has every listed message fetched. The cost is bounded by
+// the listing, which the pop3 client bounds by the STAT count.
+//
+// A number listed twice with different UIDs keeps neither: which one is
+// its own cannot be told, and the wrong one could make it "already
+// delivered" and have it deleted unread. Numbers out of order are sorted.
+func (s *session) listMessages(ctx context.Context, count int) (listing, error) {
+	log := s.opts.logger()
+	uidl, uerr := s.client.UIDL(ctx)
+	var src string
+	type entry struct {
+		uid      string
+		size     int64
+		conflict bool
+	}
+	byNum := map[int]*entry{}
+	twice := 0
+	sized := false
+	if uerr == nil {
+		src = "UIDL"
+		for _, x := range uidl {
+			e := byNum[x.Num]
+			switch {
+			case e == nil:
+				byNum[x.Num] = &entry{uid: x.UID}
+			case e.uid != x.UID && !e.conflict:
+				e.conflict = true
+				twice++
+			}
+		}
+	} else {
+		var perr *pop3.Error
+		if !errors.As(uerr, &perr) {
+			return listing{}, uerr
+		}
+		log.Debug("server has no UIDL; every message is new", "err", uerr)
+		sizes, err := s.client.List(ctx)
+		if err != nil {
+			return listing{}, err
+		}
+		src, sized = "LIST", true
+		for _, x := range sizes {
+			if x.Num < 1 {
+				continue
+			}
+			if byNum[x.Num] == nil {
+				byNum[x.Num] = &entry{size: x.Size}
+			}
+		}
+	}
+	out := listing{times: make(map[string]int, len(byNum)), sized: sized}
+	out.msgs = make([]message, 0, len(byNum))
+	for n, e := range byNum {
+		m := message{num: n, size: e.size}
+		if !e.conflict {
+			m.uid = e.uid
+		}
+		out.msgs = append(out.msgs, m)
+	}
+	slices.SortFunc(out.msgs, func(a, b message) int { return cmp.Compare(a.num, b.num) })
+	for _, m := range out.msgs {
+		if m.uid != "" {
+			out.times[m.uid]++
+		}
+	}
+	out.consistent = src == "UIDL" && len(out.msgs) == count && twice == 0 && (count == 0 || out.msgs[count-1].num == count)
+	if len(out.msgs) != count {
+		log.Warn(fmt.Sprintf("%s: the server's STAT counts %d messages but its %s lists %d; only the listed messages are fetched", s.label, count, src, len(out.msgs)))
+	}
+	if twice > 0 {
+		log.Warn(fmt.Sprintf("%s: the server's UIDL lists %d message numbers more than once with different UIDs; they are fetched as if they had none", s.label, twice))
+	}
+	return out, nil
 }

@@ -225,28 +225,15 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		s.uids.Retain(s.key, map[string]bool{})
 		return nil
 	}
-	msgs := make([]message, count)
-	for i := range msgs {
-		msgs[i].num = i + 1
+	lst, err := s.listMessages(ctx, count)
+	if err != nil {
+		return err
 	}
-	uidl, uerr := s.client.UIDL(ctx)
-	if uerr != nil {
-		var perr *pop3.Error
-		if !errors.As(uerr, &perr) {
-			return uerr
-		}
-		log.Debug("server has no UIDL; every message is new", "err", uerr)
-		uidl = nil
-	}
-	times := make(map[string]int, len(uidl)) // how many messages have each UID
+	msgs, times := lst.msgs, lst.times
 	withUID := 0
-	for _, x := range uidl {
-		if x.Num >= 1 && x.Num <= count {
-			if msgs[x.Num-1].uid == "" {
-				withUID++
-			}
-			msgs[x.Num-1].uid = x.UID
-			times[x.UID]++
+	for _, m := range msgs {
+		if m.uid != "" {
+			withUID++
 		}
 	}
 	// A UID the server gives several messages identifies none of them: such
@@ -269,7 +256,7 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		listed[i] = msgs[i].uid
 	}
 	seen, all := s.uids.Lookup(s.key, listed)
-	if uidl != nil && !all {
+	if lst.consistent && !all {
 		s.uids.RetainFunc(s.key, func(uid string) bool { return times[uid] > 0 })
 	}
 	var fresh []message
@@ -282,12 +269,14 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 		fresh = append(fresh, m)
 	}
 	fresh = s.sub.admit(fresh) // expunge N: not what an earlier session left
-	if err := s.sizeMessages(ctx, fresh, count); err != nil {
-		return err
+	if !lst.sized {
+		if err := s.sizeMessages(ctx, fresh, len(msgs)); err != nil {
+			return err
+		}
 	}
 	s.debugUIDs(msgs, old, fresh)
 	s.res.Waiting = len(fresh)
-	log.Info(countLine(count, len(old), s.mailboxName(""), total))
+	log.Info(countLine(len(msgs), len(old), s.mailboxName(""), total))
 	if s.opts.Check {
 		return nil
 	}
@@ -445,6 +434,29 @@ func (s *session) fetchOne(ctx context.Context, m message, rd *pop3.MessageReade
 // that retrieved it (named in the Received header), and adds it to the
 // pending list of flush.
 func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protocol string, idx, n int) error {
+	st, err := s.stageOne(ctx, m, r, protocol, idx, n)
+	if err != nil {
+		return err
+	}
+	return st.commit()
+}
+
+// staged is a message read to its end and handed to the deliverer, not
+// yet committed: IMAP commits it only once the server's response that
+// carried it has parsed to its end (imap.Session.FetchStaged).
+type staged struct {
+	s      *session
+	ctx    context.Context
+	m      message
+	tx     deliver.Tx
+	read   int64 // octets read from the server
+	idx, n int
+}
+
+// stageOne is deliverOne up to the commit: the message is read from r to
+// its end and written to a delivery transaction, which the caller
+// commits (staged.commit) or aborts (staged.abort).
+func (s *session) stageOne(ctx context.Context, m message, r io.Reader, protocol string, idx, n int) (*staged, error) {
 	srv, u := s.job.Server, s.job.User
 	// What the server sends is counted (and watched for an overrun) as it
 	// arrives, the header peek included. The size cap lets one byte past
@@ -464,7 +476,7 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 	if multidrop {
 		to, err := s.multidropTo(ctx, fields)
 		if err != nil {
-			return &deliveryError{err}
+			return nil, &deliveryError{err}
 		}
 		env.To = to
 	}
@@ -472,7 +484,7 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 	s.last = s.bounceInfoOf(env)
 	tx, err := s.dlv.Begin(ctx, env)
 	if err != nil {
-		return &deliveryError{err}
+		return nil, &deliveryError{err}
 	}
 	// Header processing (rewrite, dropstatus, ...) streams into tx.
 	hw := deliver.NewHeaderFilter(tx, headerOptions(s.job))
@@ -496,7 +508,7 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 		}
 		if _, err := io.WriteString(hw, receivedHeader(ri)); err != nil {
 			tx.Abort()
-			return &deliveryError{err}
+			return nil, &deliveryError{err}
 		}
 	}
 	copied, err := io.CopyBuffer(hw, s.br, s.buf)
@@ -504,7 +516,7 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 		// The connection is closed already: nothing was deleted in this
 		// session, so the message stays on the server.
 		tx.Abort()
-		return &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &overrunError{num: m.num, listed: m.size, read: cr.soft, budget: cr.budget}}
+		return nil, &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &overrunError{num: m.num, listed: m.size, read: cr.soft, budget: cr.budget}}
 	}
 	if err == nil && copied > limit {
 		tx.Abort()
@@ -512,7 +524,7 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 		// message would otherwise drain the endless message. Nothing was
 		// deleted in this session, so the message stays on the server.
 		s.closeConn()
-		return &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &oversizeError{num: m.num, listed: m.size, cap: limit}}
+		return nil, &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &oversizeError{num: m.num, listed: m.size, cap: limit}}
 	}
 	if err == nil {
 		err = hw.Close()
@@ -520,15 +532,22 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 	if err != nil {
 		tx.Abort()
 		if cr.err != nil {
-			return fmt.Errorf("reading message %d: %w", m.num, cr.err)
+			return nil, fmt.Errorf("reading message %d: %w", m.num, cr.err)
 		}
-		return &deliveryError{err}
+		return nil, &deliveryError{err}
 	}
+	return &staged{s: s, ctx: ctx, m: m, tx: tx, read: cr.n, idx: idx, n: n}, nil
+}
+
+// commit makes the staged message delivered and adds it to the pending
+// list of flush.
+func (st *staged) commit() error {
+	s, tx, m := st.s, st.tx, st.m
 	if err := tx.Commit(); err != nil {
 		tx.Abort()
 		return &deliveryError{err}
 	}
-	s.bouncePartial(ctx, tx)
+	s.bouncePartial(st.ctx, tx)
 	s.res.Delivered++
 	pm := pendingMsg{num: m.num, uid: m.uid}
 	if k, ok := tx.(deliver.Keyed); ok {
@@ -537,15 +556,18 @@ func (s *session) deliverOne(ctx context.Context, m message, r io.Reader, protoc
 	s.pending = append(s.pending, pm)
 	s.noteMboxMessage(tx, m.uid)
 	s.noteDelivered(m.uid)
-	// As fetchmail, the size is the one the server listed (cr.n counts
+	// As fetchmail, the size is the one the server listed (st.read counts
 	// the bytes read, line ends as they came).
-	size := m.size
+	size := st.m.size
 	if size <= 0 {
-		size = cr.n
+		size = st.read
 	}
-	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, idx, n, size, s.dlv))
+	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, st.idx, st.n, size, s.dlv))
 	return nil
 }
+
+// abort drops the staged message: nothing of it is delivered.
+func (st *staged) abort() { st.tx.Abort() }
 
 // closeConn closes the session's connection at once.
 func (s *session) closeConn() {

@@ -185,3 +185,43 @@ func uidSet(uids []uint32) goimap.UIDSet {
 	}
 	return set
 }
+
+// ListUIDs returns the UID of every message of the selected mailbox in
+// the order of their sequence numbers (FETCH 1:* (UID)), duplicates
+// included: unlike a UID SEARCH answer, which imapclient folds into a
+// set, it shows a server that gives two messages the same UID. It is the
+// listing of the mailbox; the EXISTS count is only a claim. A message
+// the server lists without a UID is left out; one listed twice under the
+// same sequence number counts once. At most MaxSearchResults messages.
+func (s *Session) ListUIDs(ctx context.Context) ([]uint32, error) {
+	if err := s.start(); err != nil {
+		return nil, wrap("FETCH", err)
+	}
+	var out []uint32
+	err := s.call(ctx, "FETCH", func() error {
+		var all goimap.SeqSet
+		all.AddRange(1, 0) // 1:*
+		cmd := s.client.Fetch(all, &goimap.FetchOptions{UID: true})
+		for {
+			msg := cmd.Next()
+			if msg == nil {
+				break
+			}
+			b, err := msg.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			if b.UID == 0 {
+				continue
+			}
+			if len(out) == MaxSearchResults {
+				s.kill() // the rest is not worth reading
+				return &ProtocolError{Op: "FETCH", Msg: fmt.Sprintf("the mailbox lists more than %d messages", MaxSearchResults)}
+			}
+			out = append(out, uint32(b.UID))
+		}
+		return cmd.Close()
+	})
+	return out, err
+}

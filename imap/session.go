@@ -52,6 +52,8 @@ type Session struct {
 
 	killOnce sync.Once
 	killed   atomic.Bool
+	stray    strayBodies
+	readErr  atomic.Bool // a read from the server failed (EOF, reset)
 }
 
 // maxLine bounds a response line read before imapclient takes over.
@@ -218,7 +220,7 @@ func (s *Session) start() error {
 		tc := newTraceConn(s.conn, s.br, s.opts.Trace)
 		under, nc = tc, tc
 	}
-	pc := &prefixConn{Conn: nc, r: newCapGuard(io.MultiReader(strings.NewReader(greet), under))}
+	pc := &prefixConn{Conn: nc, r: newCapGuard(io.MultiReader(strings.NewReader(greet), under)), failed: &s.readErr}
 	s.client = imapclient.New(pc, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
@@ -226,6 +228,7 @@ func (s *Session) start() error {
 					s.signalNewMail()
 				}
 			},
+			Fetch: s.stray.unilateralFetch,
 		},
 	})
 	return s.client.WaitGreeting()
@@ -246,10 +249,17 @@ func (s *Session) signalNewMail() {
 // wait itself (call, FetchBodies' progress timer).
 type prefixConn struct {
 	net.Conn
-	r io.Reader
+	r      io.Reader
+	failed *atomic.Bool // set when a read fails
 }
 
-func (c *prefixConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *prefixConn) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil {
+		c.failed.Store(true)
+	}
+	return n, err
+}
 
 func (c *prefixConn) SetDeadline(time.Time) error      { return nil }
 func (c *prefixConn) SetReadDeadline(time.Time) error  { return nil }
@@ -271,7 +281,28 @@ func (s *Session) call(ctx context.Context, cmd string, f func() error) error {
 	if !stop() {
 		return fmt.Errorf("imap: %s: connection closed: %w", cmd, ctx.Err())
 	}
-	return wrap(cmd, err)
+	return s.classify(cmd, err)
+}
+
+// classify is wrap, except that a failure of imapclient while every read
+// from the server succeeded and the session was not closed by a timeout
+// is what the server sent failing to parse: a *ProtocolError (fetchmail's
+// exit status 4), not a connection error.
+func (s *Session) classify(cmd string, err error) error {
+	err = wrap(cmd, err)
+	if err == nil || s.client == nil || s.killed.Load() || s.readErr.Load() {
+		return err
+	}
+	var own *Error
+	var pe *ProtocolError
+	var ne net.Error
+	switch {
+	case errors.As(err, &own), errors.As(err, &pe), errors.As(err, &ne),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return err
+	}
+	return &ProtocolError{Op: cmd, Msg: "the server's answer does not parse: " + err.Error()}
 }
 
 // kill closes the connection at once; the session is unusable after.
