@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -287,5 +288,33 @@ func TestMboxDotlockOfDeadHolder(t *testing.T) {
 	}
 	if err := m.Sync(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A FIFO planted at the dotlock's name (a spool's other users can write
+// there) is a lock held by no one we can tell: Begin waits its lock
+// timeout and fails, and does not hang in open(2) waiting for a writer.
+func TestMboxDotlockPlantedFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mbox")
+	m := newTestMbox(t, path, &MboxOptions{LockTimeout: 100 * time.Millisecond})
+	if err := syscall.Mkfifo(path+".lock", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Begin(context.Background(), Envelope{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Begin succeeded while something else sits at the dotlock's name")
+		}
+	case <-time.After(30 * time.Second):
+		// Unblock the open so that the test binary can end.
+		if f, err := os.OpenFile(path+".lock", os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("Begin hung opening a FIFO planted as the dotlock")
 	}
 }
