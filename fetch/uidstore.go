@@ -8,13 +8,13 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
-// maxUIDLen bounds a UID taken from a server: RFC 1939 allows 70 characters;
-// anything longer, or with bytes outside 0x21..0x7E, cannot be stored in the
-// one-line-per-UID idfile and is not remembered.
-const maxUIDLen = 70
+// maxUIDLen bounds a UID the store remembers: the longest a POP3 listing
+// may hold (pop3.MaxUIDLen); IMAP entries are short.
+const maxUIDLen = pop3.MaxUIDLen
 
 // UIDStore is fetchmail's idfile (~/.fetchids): one line per remembered
 // message, "remotename@queryname UID". It remembers the messages that were
@@ -75,17 +75,11 @@ func (s *UIDStore) wait() {
 	}
 }
 
-// ValidUID reports whether uid can be recorded in the idfile.
+// ValidUID reports whether uid can be recorded in the idfile: any
+// non-empty UID up to maxUIDLen octets, written as it is or encoded (see
+// idfile_codec.go).
 func ValidUID(uid string) bool {
-	if uid == "" || len(uid) > maxUIDLen {
-		return false
-	}
-	for i := 0; i < len(uid); i++ {
-		if uid[i] < 0x21 || uid[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+	return uid != "" && len(uid) <= maxUIDLen
 }
 
 // LoadUIDStore reads the idfile at path. A missing file is an empty store.
@@ -119,6 +113,7 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 	lines := strings.Count(text, "\n") + 1
 	var first, last *uidList
 	lastKey := ""
+	var dec uidDecoder
 	for len(text) > 0 {
 		line := text
 		if nl := strings.IndexByte(text, '\n'); nl >= 0 {
@@ -129,6 +124,9 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 		key, uid, ok := parseIDLine(line)
 		if !ok {
 			continue
+		}
+		if uid, ok = dec.line(key, uid); !ok {
+			continue // a part of an encoded UID, or one that does not decode
 		}
 		if key != lastKey {
 			// Lines of one account come together: look its list up
@@ -381,10 +379,7 @@ func (s *UIDStore) encode() []byte {
 	for _, lk := range s.order {
 		l := s.uids[lk]
 		for _, u := range l.order {
-			buf.WriteString(s.keys[lk])
-			buf.WriteByte(' ')
-			buf.WriteString(u)
-			buf.WriteByte('\n')
+			writeIDLines(buf, s.keys[lk], u)
 		}
 	}
 	return buf.Bytes()
