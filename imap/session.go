@@ -48,6 +48,7 @@ type Session struct {
 	capList []string // as announced, for the hand-over greeting
 	tag     int      // tags of the commands sent before start
 	client  *imapclient.Client
+	budget  *budgetReader // what imapclient reads; bounds a command's answer (budget.go)
 	newMail chan struct{} // EXISTS seen (for Idle)
 
 	killOnce sync.Once
@@ -218,7 +219,8 @@ func (s *Session) start() error {
 		tc := newTraceConn(s.conn, s.br, s.opts.Trace)
 		under, nc = tc, tc
 	}
-	pc := &prefixConn{Conn: nc, r: newCapGuard(io.MultiReader(strings.NewReader(greet), under))}
+	s.budget = newBudgetReader(newCapGuard(io.MultiReader(strings.NewReader(greet), under)))
+	pc := &prefixConn{Conn: nc, r: s.budget}
 	s.client = imapclient.New(pc, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
