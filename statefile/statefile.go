@@ -217,3 +217,28 @@ func ReadLockFile(path string, max int64) ([]byte, error) {
 	}
 	return io.ReadAll(io.LimitReader(f, max))
 }
+
+// CheckLink tells whether a symbolic link, fi from Lstat of path, may be
+// followed to a file the caller writes (a mailbox): only if the caller or
+// root made it. Linux's fs.protected_symlinks makes the same rule for
+// sticky world-writable directories when it is on; this holds it
+// everywhere (a mail spool is group-writable, and the setting may be off).
+func CheckLink(path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+	if euid := os.Geteuid(); int(st.Uid) != euid && st.Uid != 0 {
+		return &UntrustedError{Path: path, Why: fmt.Sprintf("it is a symbolic link made by uid %d, not by you (uid %d) or root", st.Uid, euid)}
+	}
+	return nil
+}
+
+// NoFollow is the open(2) flag that refuses a symbolic link as the last
+// element of a path (O_NOFOLLOW), for callers that open state files
+// themselves; IsLinkError tells the error it causes.
+const NoFollow = unix.O_NOFOLLOW
+
+// IsLinkError reports whether err is what an open with NoFollow returns
+// for a symbolic link.
+func IsLinkError(err error) bool { return errors.Is(err, unix.ELOOP) }
