@@ -2,7 +2,9 @@ package fetch
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -169,3 +171,44 @@ func TestHugeUIDListingRefused(t *testing.T) {
 		t.Errorf("%d delivered", n)
 	}
 }
+
+// A UID with a line break, NEL or U+2028 is shown quoted in -v -v lines:
+// it cannot start a forged line in the log.
+func TestWeirdUIDsLoggedOnOneLine(t *testing.T) {
+	var msgs []pop3test.Message
+	for i, u := range []string{"a\rgofetchmail: forged", "n\u0085gofetchmail: forged", "l\u2028gofetchmail: forged"} {
+		msgs = append(msgs, pop3test.Message{UID: u, Data: []byte(fmt.Sprintf("Subject: %d\n\nbody\n", i))})
+	}
+	e := newTestEnv(t, msgs, nil)
+	var lines bytes.Buffer
+	e.opts.Logger = slog.New(messageHandler{&lines})
+	e.opts.Verbose = 2
+	if res := e.poll(t); res.Err != nil || res.Delivered != 3 {
+		t.Fatalf("poll: %+v", res)
+	}
+	if !strings.Contains(lines.String(), `UID "a\rgofetchmail: forged"`) {
+		t.Errorf("the UID is not shown quoted:\n%s", lines.String())
+	}
+	// The protocol trace ("POP3< ...") shows the server's lines as they
+	// came; the lines of gofetchmail's own must not carry the breaks.
+	for _, l := range strings.Split(lines.String(), "\n") {
+		if strings.HasPrefix(l, "POP3") {
+			continue
+		}
+		if strings.ContainsAny(l, "\r\u0085\u2028") {
+			t.Errorf("a log message holds a line break: %q", l)
+		}
+	}
+}
+
+// messageHandler writes each record's message, raw, on a line: what a
+// plain-text log handler makes of it.
+type messageHandler struct{ w *bytes.Buffer }
+
+func (h messageHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h messageHandler) Handle(_ context.Context, r slog.Record) error {
+	h.w.WriteString(r.Message + "\n")
+	return nil
+}
+func (h messageHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h messageHandler) WithGroup(string) slog.Handler      { return h }
