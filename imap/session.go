@@ -53,6 +53,10 @@ type Session struct {
 
 	killOnce sync.Once
 	killed   atomic.Bool
+
+	// searchBudget is maxSearchBytes; tests lower it to keep the answer
+	// they send small.
+	searchBudget int64
 }
 
 // maxLine bounds a response line read before imapclient takes over.
@@ -61,7 +65,7 @@ const maxLine = 64 << 10
 // Open reads the server's greeting on conn. conn belongs to the Session
 // from now on: Close closes it.
 func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
-	s := &Session{conn: conn, br: bufio.NewReaderSize(conn, 4096), newMail: make(chan struct{}, 1)}
+	s := &Session{conn: conn, br: bufio.NewReaderSize(conn, 4096), newMail: make(chan struct{}, 1), searchBudget: maxSearchBytes}
 	if opts != nil {
 		s.opts = *opts
 	}
