@@ -17,7 +17,7 @@ var instancePrograms = []string{"gofetchmail", "fetchmail"}
 // checkInstance tells whether process pid is a gofetchmail (or fetchmail)
 // run by this user: same real and effective uid, and its executable
 // (/proc/PID/exe, else the first word of /proc/PID/cmdline) named like one
-// of instancePrograms. A pid file is only a number someone wrote: before a
+// of instancePrograms (or starting so). A pid file is only a number someone wrote: before a
 // signal goes to that number (SIGUSR1 to wake, SIGTERM for --quit), it must
 // name what it claims to. The error says in a few words what the process
 // is instead.
@@ -41,7 +41,7 @@ func checkInstance(pid int) error {
 	}
 	base := filepath.Base(prog)
 	for _, name := range instancePrograms {
-		if base == name {
+		if strings.HasPrefix(base, name) { // also a packager's "fetchmail-6.4"
 			return nil
 		}
 	}
