@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
 // MboxOptions tune an Mbox. The zero value (or nil) gives the defaults.
@@ -47,6 +50,9 @@ type Mbox struct {
 	onBatch func(start int64) error
 	// fsync is (*os.File).Sync; tests replace it to make Sync fail.
 	fsync func(*os.File) error
+	// follow: path was a symbolic link (made by the user or root) when
+	// NewMbox saw it; otherwise a link found there later is not followed.
+	follow bool
 }
 
 // mboxBatch is the locked state a batch keeps between transactions.
@@ -79,6 +85,17 @@ func NewMbox(path string, opts *MboxOptions) (*Mbox, error) {
 	if err := createDurably(path); err != nil {
 		return nil, fmt.Errorf("mbox %s: %w", path, err)
 	}
+	// A link at path is followed only if the user (or root) made it, and
+	// only if it was there from the start: a link that replaces the mbox
+	// later (another user of a group-writable spool) is refused by lock.
+	lfi, err := os.Lstat(path)
+	if err != nil {
+		return nil, fmt.Errorf("mbox %s: %w", path, err)
+	}
+	if err := statefile.CheckLink(path, lfi); err != nil {
+		return nil, fmt.Errorf("mbox %w; not delivering through it", err)
+	}
+	m.follow = lfi.Mode()&fs.ModeSymlink != 0
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("mbox %s: %w", path, err)
@@ -197,7 +214,14 @@ func (m *Mbox) lock(ctx context.Context, deadline time.Time) (*mboxBatch, error)
 	if err := createDurably(m.path); err != nil {
 		return fail(err)
 	}
-	f, err := os.OpenFile(m.path, os.O_RDWR, 0)
+	flags := os.O_RDWR
+	if !m.follow {
+		flags |= statefile.NoFollow
+	}
+	f, err := os.OpenFile(m.path, flags, 0)
+	if statefile.IsLinkError(err) {
+		return fail(errors.New("it became a symbolic link since it was opened; not delivering through it"))
+	}
 	if err != nil {
 		return fail(err)
 	}

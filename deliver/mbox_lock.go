@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
 // errLockBusy is what one locking attempt reports when another holder has it.
@@ -74,17 +77,28 @@ func dotlock(name string, stale time.Duration) error {
 // os.ErrExist when it exists.
 func linkLock(name string) error {
 	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
-	tmp := fmt.Sprintf("%s.%d.%d", name, os.Getpid(), time.Now().UnixNano())
-	if err := os.WriteFile(tmp, pid, 0o600); err != nil {
+	// The mail spool is shared: the pid goes to a new file of an
+	// unpredictable name (never through a link planted at a name a guess
+	// could find), which is then linked to name.
+	f, err := statefile.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*")
+	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	defer os.Remove(tmp)
-	err := os.Link(tmp, name)
+	_, err = f.Write(pid)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	err = os.Link(tmp, name)
 	if err == nil || errors.Is(err, os.ErrExist) {
 		return err
 	}
 	// No hard links here (EPERM on some FUSE and FAT file systems).
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err = statefile.Create(name, 0o600)
 	if err != nil {
 		return err
 	}
@@ -104,9 +118,9 @@ func holderGone(name string) bool {
 	if unix.Statfs(name, &fs) != nil || networkFS(int64(fs.Type)) {
 		return false
 	}
-	data, err := os.ReadFile(name)
+	data, err := statefile.ReadLockFile(name, 64)
 	if err != nil {
-		return false
+		return false // not a lock file we can read: left to the stale age
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	if err != nil || pid <= 0 {

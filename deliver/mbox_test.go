@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -287,5 +288,87 @@ func TestMboxDotlockOfDeadHolder(t *testing.T) {
 	}
 	if err := m.Sync(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A FIFO planted at the dotlock's name (a spool's other users can write
+// there) is a lock held by no one we can tell: Begin waits its lock
+// timeout and fails, and does not hang in open(2) waiting for a writer.
+func TestMboxDotlockPlantedFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mbox")
+	m := newTestMbox(t, path, &MboxOptions{LockTimeout: 100 * time.Millisecond})
+	if err := syscall.Mkfifo(path+".lock", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Begin(context.Background(), Envelope{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Begin succeeded while something else sits at the dotlock's name")
+		}
+	case <-time.After(30 * time.Second):
+		// Unblock the open so that the test binary can end.
+		if f, err := os.OpenFile(path+".lock", os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("Begin hung opening a FIFO planted as the dotlock")
+	}
+}
+
+// An mbox in a spool other users can write to: a symbolic link that
+// replaces it after it was opened is not delivered through (another user
+// could point it at one of the user's files), and a link another user made
+// is refused from the start. A link the user made is followed, as before.
+func TestMboxPlantedLink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "bashrc")
+	os.WriteFile(victim, []byte("precious\n"), 0o600)
+
+	path := filepath.Join(dir, "mbox")
+	m := newTestMbox(t, path, &MboxOptions{LockTimeout: 100 * time.Millisecond})
+	os.Remove(path)
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	if tx, err := m.Begin(context.Background(), Envelope{}); err == nil {
+		tx.Abort()
+		t.Error("Begin delivered through a link that replaced the mbox")
+	} else if !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("error does not say why: %v", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "precious\n" {
+		t.Fatalf("the link's target was written: %q", got)
+	}
+
+	own := filepath.Join(dir, "own-link")
+	target := filepath.Join(dir, "real-mbox")
+	os.WriteFile(target, nil, 0o600)
+	os.Symlink(target, own)
+	m = newTestMbox(t, own, nil)
+	if err := deliverOne(t, m, []byte("x\n")).Commit(); err != nil {
+		t.Fatalf("the user's own link: %v", err)
+	}
+	m.Sync()
+	if fi, err := os.Stat(target); err != nil || fi.Size() == 0 {
+		t.Errorf("nothing delivered through the user's own link: %v", err)
+	}
+
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a link belong to another user (nobody)")
+	}
+	theirs := filepath.Join(dir, "their-link")
+	os.Symlink(victim, theirs)
+	if err := os.Lchown(theirs, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewMbox(theirs, nil); err == nil || !strings.Contains(err.Error(), "made by uid 65534") {
+		t.Errorf("another user's link: %v", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "precious\n" {
+		t.Fatalf("the link's target was written: %q", got)
 	}
 }

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
 // A batch journal is a file beside the idfile describing a batch in
@@ -50,16 +53,20 @@ func isLiveJournal(path string) bool {
 	return liveJournals.paths[path]
 }
 
-// createBatchJournal creates the journal at path with its head. With
-// durable, the head is fsync'd with its directory before it returns (the
-// batch it describes may then write).
-func createBatchJournal(path string, head any, durable bool) (*batchJournal, error) {
-	setLiveJournal(path, true) // before it exists: recovery must not take it half made
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+// createBatchJournal creates a new journal named prefix, a dash and random
+// characters (statefile.CreateTemp: no name another user could have
+// planted a file or a link at), with its head. With durable, the head is
+// fsync'd with its directory before it returns (the batch it describes may
+// then write).
+func createBatchJournal(prefix string, head any, durable bool) (*batchJournal, error) {
+	f, err := statefile.CreateTemp(filepath.Dir(prefix), filepath.Base(prefix)+"-*")
 	if err != nil {
-		setLiveJournal(path, false)
 		return nil, err
 	}
+	// Recovery in this process leaves it alone from now on; before its
+	// head is written, a journal is too young for recovery to take anyway.
+	path := f.Name()
+	setLiveJournal(path, true)
 	j := &batchJournal{path: path, f: f, enc: json.NewEncoder(f)}
 	err = j.enc.Encode(head)
 	if err == nil && durable {
@@ -102,7 +109,13 @@ func (j *batchJournal) remove() error {
 // still runs are skipped. One whose head does not decode is removed (a
 // head is written before its batch does anything), unless it is less than
 // a minute old: another process may be writing it this instant.
-func recoverBatchJournals(pattern string, newHead func() journalHead, recover func(path string, head journalHead, dec *json.Decoder) error) error {
+//
+// A journal another user could have written (statefile.Open: a link,
+// another user's file, a group- or world-writable one) is ignored, with a
+// warning, and left in place: believed, a planted delivered journal would
+// make messages be recorded, and deleted, undelivered, and a planted mbox
+// journal would cut an mbox it names.
+func recoverBatchJournals(log *slog.Logger, pattern string, newHead func() journalHead, recover func(path string, head journalHead, dec *json.Decoder) error) error {
 	paths, err := filepath.Glob(pattern)
 	if err != nil {
 		return err
@@ -112,7 +125,7 @@ func recoverBatchJournals(pattern string, newHead func() journalHead, recover fu
 		if isLiveJournal(path) {
 			continue
 		}
-		if err := recoverOne(path, newHead(), recover); err != nil {
+		if err := recoverOne(log, path, newHead(), recover); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -125,9 +138,13 @@ type journalHead interface {
 	valid() bool
 }
 
-func recoverOne(path string, head journalHead, recover func(string, journalHead, *json.Decoder) error) error {
-	f, err := os.Open(path)
+func recoverOne(log *slog.Logger, path string, head journalHead, recover func(string, journalHead, *json.Decoder) error) error {
+	f, err := statefile.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if statefile.IsUntrusted(err) {
+		warnUntrustedJournal(log, err)
 		return nil
 	}
 	if err != nil {

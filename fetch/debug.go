@@ -3,6 +3,7 @@ package fetch
 import (
 	"crypto/tls"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
@@ -23,6 +24,21 @@ func debugf(o *Options, format string, args ...any) {
 	if o.debugOn() {
 		o.logger().Debug(fmt.Sprintf(format, args...))
 	}
+}
+
+// shownUID is how a log line shows a server's UID: as it is when it is an
+// RFC 1939 one, else Go-quoted in ASCII, so that a UID holding a line break,
+// NEL or U+2028 cannot start a forged line in the log.
+func shownUID(uid string) string {
+	if uid == "" {
+		return "(none)"
+	}
+	for i := 0; i < len(uid); i++ {
+		if uid[i] < 0x21 || uid[i] > 0x7e || uid[i] == '"' {
+			return strconv.QuoteToASCII(uid)
+		}
+	}
+	return uid
 }
 
 // debugUIDListMax caps the UIDs -v -v lists by name; the rest are counted.
@@ -49,10 +65,7 @@ func (s *session) debugUIDs(msgs, old, fresh []message) {
 			debugf(s.opts, "... and %d more messages", len(msgs)-i)
 			break
 		}
-		uid := m.uid
-		if uid == "" {
-			uid = "(none)"
-		}
+		uid := shownUID(m.uid)
 		if n, ok := size[m.num]; ok {
 			debugf(s.opts, "%d is unseen (UID %s, %d octets)", m.num, uid, n)
 		} else if seen[m.num] {
@@ -68,7 +81,7 @@ func (s *session) debugDelivery(m message, env deliver.Envelope) {
 	if !s.opts.debugOn() {
 		return // per message: not even the arguments are boxed
 	}
-	debugf(s.opts, "about to deliver message %d (UID %s) to %s: envelope from <%s> to %v", m.num, m.uid, s.dlv, env.From, env.To)
+	debugf(s.opts, "about to deliver message %d (UID %s) to %s: envelope from <%s> to %v", m.num, shownUID(m.uid), s.dlv, env.From, env.To)
 }
 
 // debugRecorded shows a batch made durable and recorded in the idfile.

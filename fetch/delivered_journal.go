@@ -15,7 +15,7 @@ import (
 // (SMTP, LMTP, an MDA, BSMTP) has delivered a message once its Commit
 // returns, but the UIDs are recorded in the idfile only once per batch.
 // After each such Commit the engine appends the UID to the batch journal
-// "<idfile>.delivered-<pid>-<n>"; recording the batch removes it. A run
+// "<idfile>.delivered-<pid>-<n>-<random>"; recording the batch removes it. A run
 // that finds the journal of a dead process records its UIDs, so the next
 // poll deletes those messages on the server instead of delivering them
 // again.
@@ -44,8 +44,8 @@ func (s *session) noteDelivered(uid string) {
 		return // maildir and mbox: durable only at Sync, see their journals
 	}
 	if s.doneJ == nil {
-		path := fmt.Sprintf("%s.delivered-%d-%d", s.uids.Path(), os.Getpid(), deliveredSeq.Add(1))
-		j, err := createBatchJournal(path, &deliveredHead{Pid: os.Getpid(), Account: s.key}, false)
+		prefix := fmt.Sprintf("%s.delivered-%d-%d", s.uids.Path(), os.Getpid(), deliveredSeq.Add(1))
+		j, err := createBatchJournal(prefix, &deliveredHead{Pid: os.Getpid(), Account: s.key}, false)
 		if err != nil {
 			s.opts.logger().Warn("delivered journal: " + err.Error())
 			return
@@ -77,7 +77,7 @@ func (s *session) closeDelivered() {
 // recoverDelivered records the UIDs in the delivered journals that dead
 // runs (or failed sessions of this process) left beside the idfile.
 func recoverDelivered(uids *UIDStore, log *slog.Logger) error {
-	return recoverBatchJournals(uids.Path()+".delivered-*",
+	return recoverBatchJournals(log, uids.Path()+".delivered-*",
 		func() journalHead { return &deliveredHead{} },
 		func(path string, h journalHead, dec *json.Decoder) error {
 			head := h.(*deliveredHead)

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
 // The journal closes the one window in which a crash could make a maildir
@@ -60,10 +61,21 @@ func recoverJournal(uids *UIDStore, log *slog.Logger) error {
 	return errors.Join(recoverMaildirJournal(uids, log), recoverMboxJournals(uids, log), recoverDelivered(uids, log))
 }
 
+// warnUntrustedJournal says, in one line, that a journal beside the idfile
+// is ignored because another user could have written it: what it names
+// (UIDs to record, an mbox to cut back) is not believed.
+func warnUntrustedJournal(log *slog.Logger, err error) {
+	log.Warn(fmt.Sprintf("ignoring journal %v; nothing it names is recorded or undone: remove it if you did not make it, and keep the idfile in a directory only you can write", err))
+}
+
 func recoverMaildirJournal(uids *UIDStore, log *slog.Logger) error {
 	path := journalPath(uids.Path())
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if statefile.IsUntrusted(err) {
+		warnUntrustedJournal(log, err)
 		return nil
 	}
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // being written (up to batchSize, and part of one more), which the next
 // run would fetch and append again. When an mbox batch has its locks and
 // before it writes (deliver.Mbox.OnBatch), the engine creates the batch
-// journal "<idfile>.mbox-journal-<hash>" durably, naming its pid, the
+// journal "<idfile>.mbox-journal-<hash>-<random>" durably, naming its pid, the
 // account, the mbox and the batch's start offset; after each message it
 // appends the message's end offset and UID. Once the UIDs are recorded the
 // journal is removed. A run that finds the journal of a dead process
@@ -103,7 +103,7 @@ func (s *session) closeMboxJournal() {
 // recoverMboxJournals checks the mbox journals that dead runs (or failed
 // sessions of this process) left beside the idfile (see above).
 func recoverMboxJournals(uids *UIDStore, log *slog.Logger) error {
-	return recoverBatchJournals(uids.Path()+".mbox-journal-*",
+	return recoverBatchJournals(log, uids.Path()+".mbox-journal-*",
 		func() journalHead { return &mboxJournalHead{} },
 		func(path string, h journalHead, dec *json.Decoder) error {
 			return recoverMboxBatch(path, h.(*mboxJournalHead), dec, uids, log)

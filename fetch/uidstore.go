@@ -5,16 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/gofetchmail/gofetchmail/pop3"
+	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
-// maxUIDLen bounds a UID taken from a server: RFC 1939 allows 70 characters;
-// anything longer, or with bytes outside 0x21..0x7E, cannot be stored in the
-// one-line-per-UID idfile and is not remembered.
-const maxUIDLen = 70
+// maxUIDLen bounds a UID the store remembers: the longest a POP3 listing
+// may hold (pop3.MaxUIDLen); IMAP entries are short.
+const maxUIDLen = pop3.MaxUIDLen
 
 // UIDStore is fetchmail's idfile (~/.fetchids): one line per remembered
 // message, "remotename@queryname UID". It remembers the messages that were
@@ -22,7 +22,8 @@ const maxUIDLen = 70
 // Lines of accounts not polled in this run are kept verbatim, so fetchmail
 // and gofetchmail can share one file.
 //
-// Save writes the whole file to "<idfile>_", fsyncs it, renames it over the
+// Save writes the whole file to a new file of an unpredictable name beside
+// it ("<idfile>_" and random characters), fsyncs it, renames it over the
 // idfile and fsyncs the directory; an empty store deletes the file, as
 // fetchmail does.
 type UIDStore struct {
@@ -74,22 +75,23 @@ func (s *UIDStore) wait() {
 	}
 }
 
-// ValidUID reports whether uid can be recorded in the idfile.
+// ValidUID reports whether uid can be recorded in the idfile: any
+// non-empty UID up to maxUIDLen octets, written as it is or encoded (see
+// idfile_codec.go).
 func ValidUID(uid string) bool {
-	if uid == "" || len(uid) > maxUIDLen {
-		return false
-	}
-	for i := 0; i < len(uid); i++ {
-		if uid[i] < 0x21 || uid[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+	return uid != "" && len(uid) <= maxUIDLen
 }
 
 // LoadUIDStore reads the idfile at path. A missing file is an empty store.
+// An idfile another user could have written (statefile.ReadFile: a link,
+// another user's file, a group- or world-writable one) is refused: its
+// UIDs would make messages count as delivered, and be deleted, that never
+// were; and treating it as empty would deliver every kept message again.
 func LoadUIDStore(path string) (*UIDStore, error) {
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path)
+	if statefile.IsUntrusted(err) {
+		return nil, fmt.Errorf("idfile %w; not polling with it: remove it if you did not make it, or give gofetchmail an idfile in a directory only you can write (set idfile, -i)", err)
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("idfile: %w", err)
 	}
@@ -111,6 +113,7 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 	lines := strings.Count(text, "\n") + 1
 	var first, last *uidList
 	lastKey := ""
+	var dec uidDecoder
 	for len(text) > 0 {
 		line := text
 		if nl := strings.IndexByte(text, '\n'); nl >= 0 {
@@ -121,6 +124,9 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 		key, uid, ok := parseIDLine(line)
 		if !ok {
 			continue
+		}
+		if uid, ok = dec.line(key, uid); !ok {
+			continue // a part of an encoded UID, or one that does not decode
 		}
 		if key != lastKey {
 			// Lines of one account come together: look its list up
@@ -373,56 +379,18 @@ func (s *UIDStore) encode() []byte {
 	for _, lk := range s.order {
 		l := s.uids[lk]
 		for _, u := range l.order {
-			buf.WriteString(s.keys[lk])
-			buf.WriteByte(' ')
-			buf.WriteString(u)
-			buf.WriteByte('\n')
+			writeIDLines(buf, s.keys[lk], u)
 		}
 	}
 	return buf.Bytes()
 }
 
 // writeFileDurable replaces path with data (or removes it when data is
-// empty) through "<path>_", with fsyncs of the file and the directory.
+// empty) through a new file of an unpredictable name beside it, with
+// fsyncs of the file and the directory (statefile.WriteFile): never
+// through a name another user could have planted a link at.
 func writeFileDurable(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if len(data) == 0 {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return syncDir(dir)
-	}
-	tmp := path + "_"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
+	return statefile.WriteFile(path, data)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+func syncDir(dir string) error { return statefile.SyncDir(dir) }

@@ -31,14 +31,15 @@ func TestUIDStoreRoundTripKeepsForeignLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
-	want := "other@mail.example.org 0000aaaa\nmsingh@localhost 00000001\nmsingh@localhost 00000002\nme@corp@imap.example.com ID-7\n"
+	// UIDs outside RFC 1939's are recorded too, encoded (idfile_codec.go).
+	want := "other@mail.example.org 0000aaaa\nmsingh@localhost 00000001\nmsingh@localhost 00000002\nmsingh@localhost ~gfm~YmFkIHVpZA\nmsingh@localhost ~gfm~" + strings.Repeat("A", 134) + "\nme@corp@imap.example.com ID-7\n"
 	if string(got) != want {
 		t.Errorf("idfile:\n%s\nwant:\n%s", got, want)
 	}
 	if _, err := os.Stat(path + "_"); !os.IsNotExist(err) {
 		t.Error("the temporary idfile_ was left behind")
 	}
-	s.Remove("msingh@localhost", "00000001", "00000002")
+	s.Remove("msingh@localhost", "00000001", "00000002", "bad uid", string(make([]byte, 100)))
 	s.Remove("other@mail.example.org", "0000aaaa")
 	s.Remove("me@corp@imap.example.com", "ID-7")
 	if err := s.Save(); err != nil {
@@ -59,7 +60,7 @@ func TestUIDStoreRetain(t *testing.T) {
 }
 
 func TestValidUID(t *testing.T) {
-	for uid, want := range map[string]bool{"abc": true, "": false, "a b": false, "a\nb": false, "x\x00": false, string(make([]byte, 71)): false} {
+	for uid, want := range map[string]bool{"abc": true, "": false, "a b": true, "a\nb": true, "x\x00": true, string(make([]byte, 71)): true, string(make([]byte, maxUIDLen)): true, string(make([]byte, maxUIDLen+1)): false} {
 		if ValidUID(uid) != want {
 			t.Errorf("ValidUID(%q) = %v", uid, !want)
 		}

@@ -63,7 +63,12 @@ func (s *Session) Search(ctx context.Context, q Query) ([]uint32, error) {
 	}
 	var out []uint32
 	err := s.call(ctx, "UID SEARCH", func() error {
+		s.budget.limit(s.searchBudget)
 		d, err := s.client.UIDSearch(crit, nil).Wait()
+		if s.budget.unlimit() {
+			s.kill() // the answer was cut off mid-line: nothing more can be read
+			return &ProtocolError{Op: "UID SEARCH", Msg: fmt.Sprintf("the answer is longer than %d MiB", s.searchBudget>>20)}
+		}
 		if err != nil {
 			return err
 		}

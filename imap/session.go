@@ -48,12 +48,17 @@ type Session struct {
 	capList []string // as announced, for the hand-over greeting
 	tag     int      // tags of the commands sent before start
 	client  *imapclient.Client
+	budget  *budgetReader // what imapclient reads; bounds a command's answer (budget.go)
 	newMail chan struct{} // EXISTS seen (for Idle)
 
 	killOnce sync.Once
 	killed   atomic.Bool
 	stray    strayBodies
 	readErr  atomic.Bool // a read from the server failed (EOF, reset)
+
+	// searchBudget is maxSearchBytes; tests lower it to keep the answer
+	// they send small.
+	searchBudget int64
 }
 
 // maxLine bounds a response line read before imapclient takes over.
@@ -62,7 +67,7 @@ const maxLine = 64 << 10
 // Open reads the server's greeting on conn. conn belongs to the Session
 // from now on: Close closes it.
 func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
-	s := &Session{conn: conn, br: bufio.NewReaderSize(conn, 4096), newMail: make(chan struct{}, 1)}
+	s := &Session{conn: conn, br: bufio.NewReaderSize(conn, 4096), newMail: make(chan struct{}, 1), searchBudget: maxSearchBytes}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -220,7 +225,8 @@ func (s *Session) start() error {
 		tc := newTraceConn(s.conn, s.br, s.opts.Trace)
 		under, nc = tc, tc
 	}
-	pc := &prefixConn{Conn: nc, r: newCapGuard(io.MultiReader(strings.NewReader(greet), under)), failed: &s.readErr}
+	s.budget = newBudgetReader(newCapGuard(io.MultiReader(strings.NewReader(greet), under)))
+	pc := &prefixConn{Conn: nc, r: s.budget, failed: &s.readErr}
 	s.client = imapclient.New(pc, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {

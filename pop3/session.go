@@ -89,13 +89,33 @@ func (c *Client) Stat(ctx context.Context) (count int, size int64, err error) {
 	return int(n), sz, nil
 }
 
+// MaxUIDLen is the longest unique-id a listing may hold, in octets. RFC
+// 1939 section 7 allows 70 (0x21 to 0x7E); servers that overstep it by a
+// little are common enough to tolerate, but a UID is held in memory for
+// every message of a listing, and 20,000 of 50 KB each are a gigabyte. A
+// longer one makes the listing a *ProtocolError: nothing is fetched or
+// deleted, and the poll ends with fetchmail's PS_PROTOCOL, as fetchmail's
+// own 512-byte line buffer does with such a listing.
+const MaxUIDLen = 1000
+
+// maxListingUIDBytes bounds the UIDs of one listing together: 4 Mi
+// messages of 64-octet UIDs.
+const maxListingUIDBytes = 256 << 20
+
 // UIDL lists the unique id of every message not marked deleted.
 func (c *Client) UIDL(ctx context.Context) ([]UID, error) {
 	var out []UID
+	total := 0
 	err := c.multi(ctx, "UIDL", "UIDL", c.listingLines(), func(l []byte) error {
 		u, err := parseUID(l)
+		if err != nil {
+			return err
+		}
+		if total += len(u.UID); total > maxListingUIDBytes {
+			return &ProtocolError{Msg: fmt.Sprintf("the UIDL listing holds more than %d octets of UIDs", maxListingUIDBytes)}
+		}
 		out = append(out, u)
-		return err
+		return nil
 	})
 	return out, err
 }
@@ -168,16 +188,38 @@ func (c *Client) Quit(ctx context.Context) error {
 	return err
 }
 
+// parseUID parses "n unique-id" as fetchmail's parseuid does: the UID is
+// the rest of the line after the number and its blanks, without trailing
+// blanks, so a UID with a blank (a server outside RFC 1939) stays whole
+// and distinct instead of being cut to its first word. A UID longer than
+// MaxUIDLen is a *ProtocolError, before it is copied.
 func parseUID(l []byte) (UID, error) {
-	f0, f1, ok := twoFields(l)
-	if !ok {
-		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(l)}
+	i := skipBlanks(l, 0)
+	j := skipField(l, i)
+	k := skipBlanks(l, j)
+	end := len(l)
+	for end > k && isBlank[l[end-1]] {
+		end--
 	}
-	n, err := strconv.Atoi(string(f0))
+	if j == i || k == j || end == k {
+		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(clipLine(l))}
+	}
+	n, err := strconv.Atoi(string(l[i:j]))
 	if err != nil || n <= 0 {
-		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(l)}
+		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(clipLine(l))}
 	}
-	return UID{Num: n, UID: string(f1)}, nil
+	if end-k > MaxUIDLen {
+		return UID{}, &ProtocolError{Msg: fmt.Sprintf("the UID of message %d is %d octets long, more than the %d a listing may hold (RFC 1939 allows 70)", n, end-k, MaxUIDLen)}
+	}
+	return UID{Num: n, UID: string(l[k:end])}, nil
+}
+
+// clipLine keeps an error message about a listing line short.
+func clipLine(l []byte) []byte {
+	if len(l) > 100 {
+		return l[:100]
+	}
+	return l
 }
 
 // twoFields returns the first two blank-separated fields of l, like the

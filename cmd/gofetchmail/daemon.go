@@ -18,6 +18,7 @@ import (
 
 	"github.com/gofetchmail/gofetchmail/fetch"
 	"github.com/gofetchmail/gofetchmail/rcparse"
+	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
 // detachedEnv marks the re-executed daemon child (Go cannot fork).
@@ -48,26 +49,32 @@ func pidfilePath(cfg *rcparse.Config, home string) string {
 // readPidfile returns the running instance's pid and interval (0 when it
 // is not a daemon), or pid 0 when none runs; stale reports a pid file left
 // by a process that is gone (or that names this very process).
-func readPidfile(path string) (pid, interval int, stale bool) {
-	data, err := os.ReadFile(path)
+//
+// A pid file that is a symbolic link or belongs to another user is not
+// believed (statefile.ReadOwnedFile): untrusted carries why, and pid is 0.
+func readPidfile(path string) (pid, interval int, stale bool, untrusted error) {
+	data, err := statefile.ReadOwnedFile(path)
+	if statefile.IsUntrusted(err) {
+		return 0, 0, false, err
+	}
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, false, nil
 	}
 	lines := strings.Fields(string(data))
 	if len(lines) == 0 {
-		return 0, 0, true
+		return 0, 0, true, nil
 	}
 	pid, _ = strconv.Atoi(lines[0])
 	if len(lines) > 1 {
 		interval, _ = strconv.Atoi(lines[1])
 	}
 	if pid <= 0 || pid == os.Getpid() {
-		return 0, 0, true
+		return 0, 0, true, nil
 	}
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return 0, 0, true
+		return 0, 0, true, nil
 	}
-	return pid, interval, false
+	return pid, interval, false, nil
 }
 
 // takeLock implements fetchmail's single-instance rules: a bare invocation
@@ -75,7 +82,14 @@ func readPidfile(path string) (pid, interval int, stale bool) {
 // refused with status 8. done means: exit now with code.
 func takeLock(cfg *rcparse.Config, f *flags, home string, stderr io.Writer) (l *pidLock, code int, done bool) {
 	l = &pidLock{path: pidfilePath(cfg, home)}
-	pid, interval, stale := readPidfile(l.path)
+	pid, interval, stale, untrusted := readPidfile(l.path)
+	if untrusted != nil {
+		// Not ours to believe, signal on, or remove; and this run cannot
+		// create its own beside it: status 8, as when the lock cannot be
+		// created.
+		fmt.Fprintf(stderr, "gofetchmail: pid file %v; not believing it: remove it if you did not make it, or set pidfile to a file in a directory only you can write\n", untrusted)
+		return l, int(fetch.StatusExclude), true
+	}
 	if stale {
 		// As fetchmail: a dead instance's pid file is removed, so that
 		// this one can create its own.
@@ -86,6 +100,11 @@ func takeLock(cfg *rcparse.Config, f *flags, home string, stderr io.Writer) (l *
 			fmt.Fprintln(stderr, "gofetchmail: no other gofetchmail is running")
 			return l, int(fetch.StatusExclude), true
 		}
+		if err := checkInstance(pid); err != nil {
+			// fetchmail 6.4.37 exits 8 when it cannot kill the pid.
+			fmt.Fprintln(stderr, notOurInstance(l.path, pid, err))
+			return l, int(fetch.StatusExclude), true
+		}
 		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 			fmt.Fprintf(stderr, "gofetchmail: can't kill gofetchmail (pid %d): %v\n", pid, err)
 			return l, int(fetch.StatusExclude), true
@@ -93,7 +112,7 @@ func takeLock(cfg *rcparse.Config, f *flags, home string, stderr io.Writer) (l *
 		for i := 0; i < 300 && syscall.Kill(pid, 0) == nil; i++ {
 			time.Sleep(100 * time.Millisecond)
 		}
-		if _, _, stale := readPidfile(l.path); stale {
+		if _, _, stale, _ := readPidfile(l.path); stale {
 			os.Remove(l.path) // it died without removing it
 		}
 		fmt.Fprintf(stderr, "gofetchmail: background gofetchmail at %d killed.\n", pid)
@@ -110,6 +129,10 @@ func takeLock(cfg *rcparse.Config, f *flags, home string, stderr io.Writer) (l *
 	}
 	if pid != 0 {
 		if interval > 0 && f.onlySafe() {
+			if err := checkInstance(pid); err != nil {
+				fmt.Fprintln(stderr, notOurInstance(l.path, pid, err))
+				return l, int(fetch.StatusExclude), true
+			}
 			if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
 				fmt.Fprintf(stderr, "gofetchmail: can't wake daemon (pid %d): %v\n", pid, err)
 				return l, int(fetch.StatusExclude), true
@@ -138,7 +161,7 @@ func (l *pidLock) acquire(interval int, stderr io.Writer) error {
 		content += strconv.Itoa(interval) + "\n"
 	}
 	err := func() error {
-		f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := statefile.Create(l.path, 0o644)
 		if err != nil {
 			return err
 		}

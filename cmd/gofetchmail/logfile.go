@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"os"
 	"sync"
+
+	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
 // reopeningFile is an append-only log file that follows rotation: before
 // each write it compares the file at its path with the one it holds, and
-// reopens (creating it) when the path now names another file or none. A
+// reopens (creating it) when the path now names another file or none; each
+// open refuses a symbolic link or another user's file at the path. A
 // logrotate "create" or "move and signal" setup therefore needs no signal.
 // fetchmail 6.4 opens its logfile once and keeps writing to the rotated one.
 type reopeningFile struct {
@@ -26,7 +29,13 @@ func openReopening(path string) (*reopeningFile, error) {
 }
 
 func (r *reopeningFile) open() error {
-	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// Never through a symbolic link, never into another user's file: a
+	// log in a shared directory could otherwise be pointed at one of the
+	// user's files, or read by whoever made it (statefile.OpenAppend).
+	f, err := statefile.OpenAppend(r.path)
+	if statefile.IsUntrusted(err) {
+		return fmt.Errorf("%w; not logging to it: remove it if you did not make it, or choose a log file in a directory only you can write (set logfile, -L)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("open %s: %w", r.path, err)
 	}

@@ -56,3 +56,50 @@ func TestProgressOnStdout(t *testing.T) {
 		t.Errorf("stderr %q", stderr.String())
 	}
 }
+
+// The log file is never opened through a symbolic link (another user
+// could point a log in a shared directory at one of the user's files), at
+// the start or after a rotation, nor appended to when it belongs to
+// someone else; the refusal is one line saying what to do.
+func TestLogfileRefusesPlanted(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious"), 0o600)
+	path := filepath.Join(dir, "fetchmail.log")
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	_, err := openReopening(path)
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") || !strings.Contains(err.Error(), "set logfile") {
+		t.Errorf("symlinked log: %v", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "precious" {
+		t.Fatalf("written through the link: %q", got)
+	}
+
+	// A rotation that leaves a link at the path: the next write refuses it.
+	os.Remove(path)
+	lf, err := openReopening(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	os.Rename(path, path+".1")
+	os.Symlink(victim, path)
+	if _, err := lf.Write([]byte("line\n")); err == nil {
+		t.Error("a write after the path became a link succeeded")
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "precious" {
+		t.Fatalf("written through the link after rotation: %q", got)
+	}
+
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make the log belong to another user (nobody)")
+	}
+	other := filepath.Join(dir, "other.log")
+	os.WriteFile(other, nil, 0o666)
+	os.Chown(other, 65534, 65534)
+	if _, err := openReopening(other); err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Errorf("another user's log: %v", err)
+	}
+}

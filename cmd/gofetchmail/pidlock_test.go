@@ -58,11 +58,11 @@ func TestReadPidfileStale(t *testing.T) {
 		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if pid, _, stale := readPidfile(path); pid != 0 || !stale {
+		if pid, _, stale, _ := readPidfile(path); pid != 0 || !stale {
 			t.Errorf("%s pid file %q: pid %d, stale %v; want 0, stale", name, content, pid, stale)
 		}
 	}
-	if pid, _, stale := readPidfile(filepath.Join(dir, "missing")); pid != 0 || stale {
+	if pid, _, stale, _ := readPidfile(filepath.Join(dir, "missing")); pid != 0 || stale {
 		t.Errorf("missing pid file: pid %d, stale %v; want 0, not stale", pid, stale)
 	}
 }
