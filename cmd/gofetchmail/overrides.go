@@ -9,10 +9,12 @@ import (
 
 // applyOverrides lets command-line options override rc values for every
 // selected entry, as fetchmail does. Relative paths given on the command line
-// resolve against the working directory.
+// resolve against the working directory, and a leading "~" or "~user" is
+// expanded (the shell leaves "--idfile=~/x" or a quoted "~" alone).
 func applyOverrides(cfg *rcparse.Config, f *flags) error {
 	str := func(s string) *string { return &s }
 	abs := func(p string) string {
+		p, _ = rcparse.ExpandTilde(p) // "--maildir=~/Mail": no shell expanded it
 		if p == "" || p == "-" || filepath.IsAbs(p) {
 			return p
 		}

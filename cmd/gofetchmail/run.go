@@ -336,7 +336,8 @@ func homeDir() string {
 // then ~/.fetchmailrc.
 func rcPath(f *flags, home string) string {
 	if f.rcfile != "" {
-		return f.rcfile
+		p, _ := rcparse.ExpandTilde(f.rcfile) // "-f ~/x" quoted, or "--fetchmailrc=~/x"
+		return p
 	}
 	if fh := os.Getenv("FETCHMAILHOME"); fh != "" {
 		return filepath.Join(fh, "fetchmailrc")
