@@ -117,7 +117,13 @@ func (w *userWorld) run(t *testing.T, args ...string) (int, string) {
 // popServer is an in-process POP3 server with msgs for joe/secret.
 func popServer(t *testing.T, msgs ...pop3test.Message) (*pop3test.Server, *pop3test.Mailbox) {
 	t.Helper()
-	mb := pop3test.NewMailbox("joe", "secret", msgs...)
+	return popServerPW(t, "secret", msgs...)
+}
+
+// popServerPW is popServer with joe's password pw.
+func popServerPW(t *testing.T, pw string, msgs ...pop3test.Message) (*pop3test.Server, *pop3test.Mailbox) {
+	t.Helper()
+	mb := pop3test.NewMailbox("joe", pw, msgs...)
 	s, err := pop3test.NewServer(mb, nil)
 	if err != nil {
 		t.Fatal(err)

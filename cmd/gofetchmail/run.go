@@ -59,13 +59,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout, f)
 		return 0
 	}
+	// st is set in the detached daemon child (startup.go); said is what
+	// this process told the user before detaching.
+	st := takeStartup()
+	said := &lineRecorder{w: stderr}
 	home := homeDir()
 	rcpath := rcPath(f, home)
 	if f.version {
 		printVersion(stdout)
 	}
 
-	cfg, code := loadConfig(rcpath, home, f, stderr)
+	cfg, code := loadConfig(rcpath, home, f, said)
 	if cfg == nil {
 		return code
 	}
@@ -81,14 +85,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	lock, code, done := takeLock(cfg, f, home, stderr)
+	lock, code, done := takeLock(cfg, f, home, said)
 	if done {
 		return code
 	}
 	defer lock.release()
 
 	if len(cfg.Servers) == 0 {
-		fmt.Fprintln(stderr, "gofetchmail: no mailservers have been specified.")
+		fmt.Fprintln(said, "gofetchmail: no mailservers have been specified.")
 		return int(fetch.StatusSyntax)
 	}
 	var prompt func(string) (string, error)
@@ -97,9 +101,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	netrcFile := filepath.Join(home, ".netrc")
 	netrc, _ := fetch.LoadNetrc(netrcFile) // an unreadable one: the poll says why
+	var asked []fetch.Job
 	if jobs, err := selectJobs(cfg, f.fs.Args()); err == nil {
-		if err := askPasswords(jobs, netrc, prompt); err != nil {
-			fmt.Fprintf(stderr, "gofetchmail: %v\n", errors.Unwrap(err))
+		st.receivePasswords(cfg)
+		asked, err = askPasswords(jobs, netrc, prompt)
+		if err != nil {
+			fmt.Fprintf(said, "gofetchmail: %v\n", errors.Unwrap(err))
 			return int(fetch.StatusOf(err))
 		}
 	}
@@ -107,8 +114,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if f.check {
 		daemon = 0
 	}
-	if daemon > 0 && !f.nodetach && os.Getenv(detachedEnv) == "" {
-		return detach(cfg, stderr)
+	if daemon > 0 && !f.nodetach && st == nil {
+		return detach(said, typedSecrets(cfg, asked))
+	}
+	if daemon > 0 {
+		// The rc file is read again on a change, from "/" in a detached
+		// daemon.
+		if a, err := filepath.Abs(rcpath); err == nil {
+			rcpath = a
+		}
 	}
 	if err := lock.acquire(daemon, stderr); err != nil {
 		return int(fetch.StatusExclude)
@@ -118,8 +132,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cfg.Logfile != nil && daemon > 0 {
 		logfile = *cfg.Logfile
 	}
-	if f.given("logfile") {
-		logfile = f.logfile
+	if f.given("logfile") && cfg.Logfile != nil {
+		logfile = *cfg.Logfile // made absolute: a daemon runs in "/"
 	}
 	// On a terminal, long fetches show a progress line (not in daemons,
 	// not with -s).
@@ -133,6 +147,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return int(fetch.StatusUndefined)
 	}
 	defer closeLog()
+	st.ready()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
