@@ -95,16 +95,38 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(said, "gofetchmail: no mailservers have been specified.")
 		return int(fetch.StatusSyntax)
 	}
+	// SIGINT and SIGTERM end the run through ctx; at a password prompt
+	// they also end the prompt (prompt.go).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigc)
+	var prompter *terminalPrompter
 	var prompt func(string) (string, error)
 	if term.IsTerminal(int(os.Stdin.Fd())) {
-		prompt = promptPassword
+		prompter = &terminalPrompter{ctx: ctx, fd: int(os.Stdin.Fd()), out: os.Stderr}
+		prompt = prompter.prompt
 	}
+	go func() {
+		select {
+		case sig := <-sigc:
+			if prompter != nil {
+				prompter.setSignal(sig)
+			}
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	netrcFile := filepath.Join(home, ".netrc")
 	netrc, _ := fetch.LoadNetrc(netrcFile) // an unreadable one: the poll says why
 	var asked []fetch.Job
 	if jobs, err := selectJobs(cfg, f.fs.Args()); err == nil {
 		st.receivePasswords(cfg)
 		asked, err = askPasswords(jobs, netrc, prompt)
+		if s := prompter.abortStatus(); s != 0 {
+			return s
+		}
 		if err != nil {
 			fmt.Fprintf(said, "gofetchmail: %v\n", errors.Unwrap(err))
 			return int(fetch.StatusOf(err))
@@ -115,6 +137,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		daemon = 0
 	}
 	if daemon > 0 && !f.nodetach && st == nil {
+		signal.Stop(sigc) // ^C while the child starts: the parent goes
 		return detach(said, typedSecrets(cfg, asked))
 	}
 	if daemon > 0 {
@@ -149,9 +172,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer closeLog()
 	st.ready()
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
 	opts := fetch.Options{
 		Logger:       logger,
 		Verbose:      f.verbose,
@@ -167,9 +187,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		opts.Progress = status.update
 	}
 	if daemon > 0 {
-		return daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
+		code = daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
+	} else {
+		code = pollOnce(ctx, cfg, f, opts)
 	}
-	return pollOnce(ctx, cfg, f, opts)
+	if s := prompter.abortStatus(); s != 0 {
+		return s // ^C at an SSH prompt ended the run
+	}
+	return code
 }
 
 // pollOnce runs every selected entry once and returns the exit status.
@@ -374,13 +399,6 @@ func loginName() string {
 		return u.Username
 	}
 	return "nobody"
-}
-
-func promptPassword(prompt string) (string, error) {
-	fmt.Fprint(os.Stderr, prompt)
-	b, err := term.ReadPassword(int(os.Stdin.Fd()))
-	fmt.Fprintln(os.Stderr)
-	return string(b), err
 }
 
 func printVersion(w io.Writer) {
