@@ -101,3 +101,25 @@ func TestTildeOnCommandLineIsHome(t *testing.T) {
 		t.Error(`a directory named "~" was created in the working directory`)
 	}
 }
+
+// A plugin command is run without a shell (split on whitespace, as
+// fetchmail does), so "~" in its words is expanded by gofetchmail.
+func TestTildeInPluginCommand(t *testing.T) {
+	w := newUserWorld(t)
+	bin := filepath.Join(w.home, "bin")
+	os.MkdirAll(bin, 0o755)
+	if err := os.WriteFile(filepath.Join(bin, "plug"), []byte("#!/bin/sh\necho \"$@\" > \"$HOME/plugin-ran\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w.writeRC(t, filepath.Join(w.home, ".fetchmailrc"), `set pidfile "~/run.pid"
+poll mail.example.org proto pop3 plugin "~/bin/plug %h ~/arg" user joe password secret sslproto ''
+`)
+	w.run(t)
+	got, err := os.ReadFile(filepath.Join(w.home, "plugin-ran"))
+	if err != nil {
+		t.Fatalf("the plugin ~/bin/plug did not run: %v", err)
+	}
+	if want := "mail.example.org " + w.home + "/arg\n"; string(got) != want {
+		t.Errorf("plugin arguments %q, want %q", got, want)
+	}
+}
