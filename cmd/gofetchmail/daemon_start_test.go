@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // stopDaemon ends the daemon named by pidfile when a test leaves it running.
@@ -132,5 +133,55 @@ func TestDaemonGetsTypedPassword(t *testing.T) {
 		if strings.Contains(string(b), "w0rd") {
 			t.Errorf("the password is in the daemon's /proc/%s/%s", pid, f)
 		}
+	}
+}
+
+// The command line's relative paths keep their meaning when the daemon,
+// which runs in "/", reloads a changed rc file and applies the command line
+// again: -i ids stays $PWD/ids, so a kept message is not fetched twice.
+func TestDaemonReloadKeepsRelativePaths(t *testing.T) {
+	w := newUserWorld(t)
+	w.cwd = w.home
+	pop, _ := popServer(t, testMessage(1))
+	rc := filepath.Join(w.home, "big.rc")
+	w.writeRC(t, rc, daemonRC(pop.Addr, "password secret keep"))
+	stopDaemon(t, filepath.Join(w.home, "run.pid"))
+	t.Cleanup(func() { os.Remove("/ids-reload-test") })
+
+	if code, _ := w.run(t, "-d", "300", "-f", "big.rc", "-L", "gd.log", "-i", "ids-reload-test"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	maildir := filepath.Join(w.home, "Maildir", "new")
+	waitFor(t, "the first delivery", func() bool {
+		got, _ := filepath.Glob(filepath.Join(maildir, "*"))
+		_, err := os.Stat(filepath.Join(w.home, "ids-reload-test"))
+		return len(got) == 1 && err == nil
+	})
+	// An edit: the daemon reloads before its next poll, which SIGUSR1
+	// wakes.
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(rc, later, later)
+	data, _ := os.ReadFile(filepath.Join(w.home, "run.pid"))
+	pid, _ := strconv.Atoi(strings.Fields(string(data) + " 0")[0])
+	if pid <= 0 || syscall.Kill(pid, syscall.SIGUSR1) != nil {
+		t.Fatalf("cannot wake the daemon (pid file %q)", data)
+	}
+	logfile := filepath.Join(w.home, "gd.log")
+	waitFor(t, "the poll after the reload", func() bool {
+		b, _ := os.ReadFile(logfile)
+		_, after, ok := strings.Cut(string(b), "configuration reloaded")
+		return ok && strings.Contains(after, " for joe at ")
+	})
+	log, _ := os.ReadFile(logfile)
+	t.Logf("gd.log:\n%s", log)
+	_, after, _ := strings.Cut(string(log), "configuration reloaded")
+	if !strings.Contains(after, "seen) for joe at ") {
+		t.Error("after the reload the kept message is not seen: the idfile moved")
+	}
+	if got, _ := filepath.Glob(filepath.Join(maildir, "*")); len(got) != 1 {
+		t.Errorf("%d messages delivered, want 1: the reloaded daemon lost its idfile", len(got))
+	}
+	if _, err := os.Stat("/ids-reload-test"); err == nil {
+		t.Error("the reloaded daemon wrote its idfile to /ids-reload-test")
 	}
 }

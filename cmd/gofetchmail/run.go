@@ -59,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout, f)
 		return 0
 	}
+	resolveFlagPaths(f)
 	// st is set in the detached daemon child (startup.go); said is what
 	// this process told the user before detaching.
 	st := takeStartup()
