@@ -125,6 +125,19 @@ func TestDaemonGetsTypedPassword(t *testing.T) {
 	})
 	data, _ := os.ReadFile(pidfile)
 	pid := strings.Fields(string(data) + " ")[0]
+
+	// An edited rc file, reloaded: the typed password is still there.
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(rc, later, later)
+	mb.Add(testMessage(3))
+	n, _ := strconv.Atoi(pid)
+	if err := syscall.Kill(n, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the delivery after the reload", func() bool {
+		got, _ := filepath.Glob(filepath.Join(w.home, "Maildir", "new", "*"))
+		return len(got) == 3 && len(mb.Messages()) == 0
+	})
 	for _, f := range []string{"cmdline", "environ"} {
 		b, err := os.ReadFile("/proc/" + pid + "/" + f)
 		if err != nil {

@@ -123,8 +123,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	netrc, _ := fetch.LoadNetrc(netrcFile) // an unreadable one: the poll says why
 	var asked []fetch.Job
 	if jobs, err := selectJobs(cfg, f.fs.Args()); err == nil {
-		st.receivePasswords(cfg)
+		if st != nil {
+			f.typed = st.receivePasswords()
+			applySecrets(cfg, f.typed)
+		}
 		asked, err = askPasswords(jobs, netrc, prompt)
+		f.typed = append(f.typed, typedSecrets(cfg, asked)...)
 		if s := prompter.abortStatus(); s != 0 {
 			return s
 		}
@@ -139,7 +143,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if daemon > 0 && !f.nodetach && st == nil {
 		signal.Stop(sigc) // ^C while the child starts: the parent goes
-		return detach(said, typedSecrets(cfg, asked))
+		return detach(said, f.typed)
 	}
 	if daemon > 0 {
 		// The rc file is read again on a change, from "/" in a detached
@@ -307,6 +311,7 @@ func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Confi
 		fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
 		return nil, int(fetch.StatusSyntax)
 	}
+	applySecrets(cfg, f.typed) // a daemon reloading its rc file keeps them
 	return cfg, 0
 }
 

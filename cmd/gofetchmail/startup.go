@@ -61,11 +61,9 @@ func takeStartup() *startupChild {
 	return st
 }
 
-// secret is one password typed at the parent's prompt; the entry is named
-// by its position and its names, which must agree in the child's parse.
+// secret is one password typed at the prompt, for the entries with that
+// poll name and remote user.
 type secret struct {
-	Server   int    `json:"server"`
-	User     int    `json:"user"`
 	Poll     string `json:"poll"`
 	Remote   string `json:"remote"`
 	Password string `json:"password"`
@@ -74,41 +72,43 @@ type secret struct {
 // typedSecrets lists the passwords of the jobs that were asked for.
 func typedSecrets(cfg *rcparse.Config, asked []fetch.Job) []secret {
 	var out []secret
-	for si, s := range cfg.Servers {
-		for ui, u := range s.Users {
-			for _, j := range asked {
-				if j.User == u && u.Password != nil {
-					out = append(out, secret{Server: si, User: ui, Poll: s.Pollname, Remote: u.Remotename, Password: *u.Password})
-				}
-			}
+	for _, j := range asked {
+		if j.User.Password != nil {
+			out = append(out, secret{Poll: j.Server.Pollname, Remote: j.User.Remotename, Password: *j.User.Password})
 		}
 	}
 	return out
 }
 
-// receivePasswords gives the entries the passwords the parent's prompt
-// read. An entry that no longer matches (the rc file changed in between)
-// gets none, and the child then fails as a run without a terminal does.
-func (st *startupChild) receivePasswords(cfg *rcparse.Config) {
+// receivePasswords reads the passwords the parent's prompt read.
+func (st *startupChild) receivePasswords() []secret {
 	if st == nil || st.secrets == nil {
-		return
+		return nil
 	}
 	defer st.secrets.Close()
 	var list []secret
 	if err := json.NewDecoder(io.LimitReader(st.secrets, 1<<20)).Decode(&list); err != nil {
-		return
+		return nil
 	}
+	return list
+}
+
+// applySecrets gives the entries without a password the ones typed at the
+// prompt: in the detached child, and in a daemon that reloads a changed rc
+// file. An entry that no longer matches (the rc file changed) gets none,
+// and fails as a run without a terminal does.
+func applySecrets(cfg *rcparse.Config, list []secret) {
 	for _, sc := range list {
-		if sc.Server < 0 || sc.Server >= len(cfg.Servers) {
-			continue
-		}
-		s := cfg.Servers[sc.Server]
-		if sc.User < 0 || sc.User >= len(s.Users) || s.Pollname != sc.Poll || s.Users[sc.User].Remotename != sc.Remote {
-			continue
-		}
-		if s.Users[sc.User].Password == nil {
-			pw := sc.Password
-			s.Users[sc.User].Password = &pw
+		for _, s := range cfg.Servers {
+			if s.Pollname != sc.Poll {
+				continue
+			}
+			for _, u := range s.Users {
+				if u.Remotename == sc.Remote && u.Password == nil {
+					pw := sc.Password
+					u.Password = &pw
+				}
+			}
 		}
 	}
 }
