@@ -69,6 +69,7 @@ func (a *authSetup) close() {
 // x/crypto/ssh tries each method name only once.
 func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 	a := &authSetup{}
+	agentNote := "no ssh-agent"
 	prompt := opts.Password
 	if s.batchMode {
 		prompt = nil
@@ -87,6 +88,7 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 		if ag, conn := dialAgent(s, opts.Logger, a); ag != nil {
 			a.closers = append(a.closers, conn)
 			agentSigners, err := ag.Signers()
+			agentNote = "the ssh-agent holds no key"
 			if err != nil {
 				opts.Logger.Debug("ssh: agent keys unavailable", "err", err)
 			}
@@ -145,9 +147,9 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 		if files == "" {
 			files = "none configured"
 		}
-		a.hint("no key to offer (no ssh-agent, no usable key file; looked for %s) and %s: "+
+		a.hint("no key to offer (%s, no usable key file; looked for %s) and %s: "+
 			"create a key (ssh-keygen) and install it on %s (ssh-copy-id), or load one into ssh-agent (ssh-add)",
-			files, why, s.hostName)
+			agentNote, files, why, s.hostName)
 	}
 	return a, nil
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/gofetchmail/gofetchmail/transport/sshtest"
 )
@@ -33,14 +35,20 @@ func TestSSHAuthFailureSaysWhy(t *testing.T) {
 		{"passphrase without terminal", "", true,
 			[]string{"has a passphrase and there is no terminal to ask for it", "ssh-add " + "HOME/.ssh/id_ed25519"}},
 		{"nothing to offer", "", false,
-			[]string{"no key to offer", "no terminal to ask for a password", "ssh-keygen"}},
+			[]string{"no key to offer (no ssh-agent", "no terminal to ask for a password", "ssh-keygen"}},
+		{"empty agent", "EMPTY-AGENT", false,
+			[]string{"no key to offer (the ssh-agent holds no key", "ssh-add"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			w, _ := sshWorld(t, keyOnly, "")
+			sock := c.agent
+			if sock == "EMPTY-AGENT" {
+				sock = emptyAgent(t)
+			}
 			for i, e := range w.env {
 				if strings.HasPrefix(e, "SSH_AUTH_SOCK=") {
-					w.env[i] = "SSH_AUTH_SOCK=" + c.agent
+					w.env[i] = "SSH_AUTH_SOCK=" + sock
 				}
 			}
 			if c.key {
@@ -60,4 +68,27 @@ func TestSSHAuthFailureSaysWhy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// emptyAgent serves an ssh-agent without keys on a socket in a temporary
+// directory.
+func emptyAgent(t *testing.T) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	keyring := agent.NewKeyring()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { agent.ServeAgent(keyring, c); c.Close() }()
+		}
+	}()
+	return sock
 }
