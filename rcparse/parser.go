@@ -115,7 +115,7 @@ func (p *parser) pathPtr() *string {
 	exp, ok, err := expandTilde(raw, p.home)
 	if err != nil {
 		p.pathWarns = append(p.pathWarns, Warning{File: p.file, Line: line, Prog: p.prog,
-			Msg: "warning: " + strconv.Quote(raw) + ": no such user to expand \"~\" for (" + err.Error() + "); the path is taken as " + strconv.Quote(s)})
+			Msg: "warning: " + strconv.Quote(raw) + ": " + err.Error() + " to expand \"~\" for; the path is taken as " + strconv.Quote(s)})
 	}
 	if !ok {
 		return &s
