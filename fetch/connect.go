@@ -164,7 +164,24 @@ func chooseRoute(s *rcparse.Server, u *rcparse.User, opts *Options) (*route, err
 }
 
 // pluginCommand substitutes %h and %p as fetchmail does.
+//
+// A word of the template that starts with "~" or "~user" is expanded as
+// in the rc file's paths ("plugin ~/bin/tunnel %h %p"): fetchmail splits
+// the command on whitespace and runs it without a shell, so no shell
+// would. The words are rejoined with single spaces, which changes nothing
+// for that split.
 func pluginCommand(tmpl, host string, port int) string {
+	if words := strings.Fields(tmpl); len(words) > 0 {
+		changed := false
+		for i, w := range words {
+			if e, err := rcparse.ExpandTilde(w); err == nil && e != w {
+				words[i], changed = e, true
+			}
+		}
+		if changed {
+			tmpl = strings.Join(words, " ")
+		}
+	}
 	r := strings.NewReplacer("%h", host, "%p", strconv.Itoa(port), "%%", "%")
 	return r.Replace(tmpl)
 }

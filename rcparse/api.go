@@ -76,7 +76,7 @@ func Parse(filename string, src []byte, opts Options) (cfg *Config, warns []Warn
 			rcdir = "/"
 		}
 	}
-	p := &parser{lx: newLexer(src), file: abs, prog: opts.Prog, rcdir: rcdir}
+	p := &parser{lx: newLexer(src), file: abs, prog: opts.Prog, rcdir: rcdir, home: opts.Home}
 	if perr := p.parse(); perr != nil {
 		return nil, nil, perr
 	}

@@ -17,6 +17,11 @@ func (p *parser) build(run globals, qs []*query) *Config {
 		Syslog:     run.syslog,
 		Servers:    []*Server{},
 		File:       p.file,
+		spelled:    p.spelled,
+	}
+	if sp, ok := p.spelled[run.idfile]; ok {
+		cfg.idfileSpelled = &sp
+		cfg.idfileParsed = cfg.Idfile
 	}
 	var cur *Server
 	for i, q := range qs {

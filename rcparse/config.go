@@ -20,6 +20,13 @@ type Config struct {
 
 	// File is the rc file's path as given (not part of the dump).
 	File string `json:"-"`
+
+	// spelled maps the path options whose "~" was expanded to fetchmail's
+	// spelling of them, which --configdump shows (fetchmail does not expand
+	// "~"); idfileSpelled is that of Idfile while it holds the rc's value.
+	spelled       map[*string]string
+	idfileSpelled *string
+	idfileParsed  string
 }
 
 // Server is one poll (or skip) entry with its user entries.

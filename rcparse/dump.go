@@ -22,7 +22,20 @@ func (l LocalName) MarshalJSON() ([]byte, error) {
 // DumpJSON writes the configuration as one indented JSON document in the
 // --configdump schema. Passwords are included, as fetchmail's
 // --configdump does.
+//
+// A path option whose "~" gofetchmail expanded is dumped as fetchmail
+// spells it ("<rcdir>/~/x"), so that the dump stays fetchmail's.
 func (c *Config) DumpJSON(w io.Writer) error {
+	for p, sp := range c.spelled {
+		used := *p
+		*p = sp
+		defer func() { *p = used }()
+	}
+	if c.idfileSpelled != nil && c.Idfile == c.idfileParsed {
+		used := c.Idfile
+		c.Idfile = *c.idfileSpelled
+		defer func() { c.Idfile = used }()
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

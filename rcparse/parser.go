@@ -19,19 +19,25 @@ type bail struct{}
 // parser is a recursive-descent equivalent of rcfile_y.y. It detects each
 // syntax error at the same token as fetchmail's bison parser.
 type parser struct {
-	lx      *lexer
-	tok     token // lookahead
-	prev    token // last consumed token
-	file    string
-	prog    string
-	rcdir   string
-	run     globals
-	cur     query
-	queries []*query
-	errs    []*SyntaxError // "server option after user options" so far
-	fatal   *SyntaxError
-	entry   bool    // next recorded user is the first of its entry
-	words   []token // the last unquoted non-keyword words read (for hints)
+	lx    *lexer
+	tok   token // lookahead
+	prev  token // last consumed token
+	file  string
+	prog  string
+	rcdir string
+	home  string // for "~" in paths when $HOME is unset
+	run   globals
+	// spelled maps a path option whose "~" was expanded to fetchmail's
+	// spelling of it ("<rcdir>/~/x"), which --configdump shows.
+	spelled map[*string]string
+	// pathWarns are paths with a "~name" of no known user.
+	pathWarns []Warning
+	cur       query
+	queries   []*query
+	errs      []*SyntaxError // "server option after user options" so far
+	fatal     *SyntaxError
+	entry     bool    // next recorded user is the first of its entry
+	words     []token // the last unquoted non-keyword words read (for hints)
 }
 
 func (p *parser) advance() {
@@ -108,9 +114,26 @@ func (p *parser) strPtr() *string {
 	return &s
 }
 
+// pathPtr reads a path option: "~" and "~name" are expanded, and a
+// relative path is taken relative to the rc file's directory, as fetchmail
+// does (prependdir).
 func (p *parser) pathPtr() *string {
-	s := prependdir(p.expectString(), p.rcdir)
-	return &s
+	line := p.tok.line
+	raw := p.expectString()
+	s := prependdir(raw, p.rcdir)
+	exp, ok, err := expandTilde(raw, p.home)
+	if err != nil {
+		p.pathWarns = append(p.pathWarns, Warning{File: p.file, Line: line, Prog: p.prog,
+			Msg: "warning: " + strconv.Quote(raw) + ": " + err.Error() + " to expand \"~\" for; the path is taken as " + strconv.Quote(s)})
+	}
+	if !ok {
+		return &s
+	}
+	if p.spelled == nil {
+		p.spelled = map[*string]string{}
+	}
+	p.spelled[&exp] = s
+	return &exp
 }
 
 // parseAll is rcfile: { statement }.

@@ -11,7 +11,7 @@ import (
 // logfile rule. It returns the finished Config, the warnings in print
 // order, and a *SyntaxError for the checks that make fetchmail exit 5.
 func (p *parser) postParse(opts Options) (*Config, []Warning, error) {
-	var warns []Warning
+	warns := append([]Warning(nil), p.pathWarns...)
 	warn := func(msg string, bare bool) {
 		warns = append(warns, Warning{File: p.file, Msg: msg, Bare: bare, Prog: p.prog})
 	}

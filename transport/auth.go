@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,23 @@ type authSetup struct {
 
 	mu    sync.Mutex
 	tried []string // methods that were used, for AuthError
+
+	// hints say why a key could not be offered and what to do about it
+	// (a dead agent socket, a passphrase with no terminal to ask on); an
+	// AuthError carries them to the user at default verbosity.
+	hints []string
+}
+
+func (a *authSetup) hint(format string, args ...any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.hints = append(a.hints, fmt.Sprintf(format, args...))
+}
+
+func (a *authSetup) allHints() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.hints...)
 }
 
 func (a *authSetup) used(method string) {
@@ -51,12 +69,13 @@ func (a *authSetup) close() {
 // x/crypto/ssh tries each method name only once.
 func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 	a := &authSetup{}
+	agentNote := "no ssh-agent"
 	prompt := opts.Password
 	if s.batchMode {
 		prompt = nil
 	}
 	if s.pubkeyAuth {
-		files := loadIdentities(s, prompt, opts.Logger)
+		files := loadIdentities(s, prompt, opts.Logger, a)
 		var signers []ssh.Signer
 		seen := map[string]bool{}
 		add := func(sg ssh.Signer) {
@@ -66,9 +85,10 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 				signers = append(signers, sg)
 			}
 		}
-		if ag, conn := dialAgent(s, opts.Logger); ag != nil {
+		if ag, conn := dialAgent(s, opts.Logger, a); ag != nil {
 			a.closers = append(a.closers, conn)
 			agentSigners, err := ag.Signers()
+			agentNote = "the ssh-agent holds no key"
 			if err != nil {
 				opts.Logger.Debug("ssh: agent keys unavailable", "err", err)
 			}
@@ -118,6 +138,19 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 				return answers, nil
 			}), 3))
 	}
+	if len(a.methods) == 0 && len(a.hints) == 0 {
+		why := "there is no terminal to ask for a password"
+		if s.batchMode {
+			why = "BatchMode yes forbids asking for a password"
+		}
+		files := strings.Join(s.identityFiles, ", ")
+		if files == "" {
+			files = "none configured"
+		}
+		a.hint("no key to offer (%s, no usable key file; looked for %s) and %s: "+
+			"create a key (ssh-keygen) and install it on %s (ssh-copy-id), or load one into ssh-agent (ssh-add)",
+			agentNote, files, why, s.hostName)
+	}
 	return a, nil
 }
 
@@ -150,13 +183,19 @@ func identityPublicKeys(s *sshSettings, loaded []ssh.Signer) []ssh.PublicKey {
 
 // dialAgent connects to the ssh-agent named by IdentityAgent or
 // $SSH_AUTH_SOCK. It returns nil when there is none or it cannot be reached.
-func dialAgent(s *sshSettings, logger *slog.Logger) (agent.ExtendedAgent, net.Conn) {
+//
+// A socket that is named but dead (an agent that ended with the session
+// that started it, a stale SSH_AUTH_SOCK in a cron or systemd environment)
+// leaves a hint for the AuthError: why, and what to do.
+func dialAgent(s *sshSettings, logger *slog.Logger, a *authSetup) (agent.ExtendedAgent, net.Conn) {
 	sock := s.identityAgent
 	if sock == "none" {
 		return nil, nil
 	}
+	from, knob := "IdentityAgent "+sock, "IdentityAgent (~/.ssh/config)"
 	if sock == "" {
 		sock = os.Getenv("SSH_AUTH_SOCK")
+		from, knob = "SSH_AUTH_SOCK="+sock, "SSH_AUTH_SOCK"
 	}
 	if sock == "" {
 		return nil, nil
@@ -164,6 +203,14 @@ func dialAgent(s *sshSettings, logger *slog.Logger) (agent.ExtendedAgent, net.Co
 	conn, err := net.DialTimeout("unix", sock, 5*time.Second)
 	if err != nil {
 		logger.Debug("ssh: cannot reach ssh-agent", "socket", sock, "err", err)
+		reason := err.Error()
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			reason = op.Err.Error()
+		}
+		a.hint("the ssh-agent at %s cannot be reached (%s): start one and add your key "+
+			"(eval \"$(ssh-agent)\"; ssh-add), or point %s at a running agent",
+			from, reason, knob)
 		return nil, nil
 	}
 	return agent.NewClient(conn), conn
@@ -172,7 +219,10 @@ func dialAgent(s *sshSettings, logger *slog.Logger) (agent.ExtendedAgent, net.Co
 // loadIdentities reads the identity files that exist. A passphrase-protected
 // key is used only when prompt is set; its passphrase is asked for only if
 // the server accepts the public key.
-func loadIdentities(s *sshSettings, prompt func(string) (string, error), logger *slog.Logger) []ssh.Signer {
+//
+// A passphrase-protected key skipped for want of a terminal leaves a hint
+// in a for the AuthError.
+func loadIdentities(s *sshSettings, prompt func(string) (string, error), logger *slog.Logger, a *authSetup) []ssh.Signer {
 	var out []ssh.Signer
 	for i, file := range s.identityFiles {
 		pem, err := os.ReadFile(file)
@@ -190,6 +240,12 @@ func loadIdentities(s *sshSettings, prompt func(string) (string, error), logger 
 		case errors.As(err, &missing):
 			if prompt == nil {
 				logger.Debug("ssh: skipping passphrase-protected key: no terminal to ask for the passphrase", "file", file)
+				why := "there is no terminal to ask for it"
+				if s.batchMode {
+					why = "BatchMode yes forbids asking for it"
+				}
+				a.hint("the key %s has a passphrase and %s: add it to ssh-agent (ssh-add %s) in the session that runs gofetchmail, "+
+					"or run gofetchmail from a terminal", file, why, file)
 				continue
 			}
 			pub := missing.PublicKey

@@ -23,6 +23,10 @@ type AuthError struct {
 	Host    string   // "host:port" dialled
 	Methods []string // methods tried, e.g. ["none" "publickey" "password"]
 	Err     error    // the error from the SSH library
+	// Hints say why a method could not be tried and how to fix it: an
+	// ssh-agent socket that is dead, a key with a passphrase and no
+	// terminal to ask for it, nothing to offer at all.
+	Hints []string
 }
 
 func (e *AuthError) Error() string {
@@ -30,7 +34,11 @@ func (e *AuthError) Error() string {
 	if len(e.Methods) > 0 {
 		methods = strings.Join(e.Methods, ", ")
 	}
-	return fmt.Sprintf("ssh: authentication failed for %s@%s (methods tried: %s)", e.User, e.Host, methods)
+	msg := fmt.Sprintf("ssh: authentication failed for %s@%s (methods tried: %s)", e.User, e.Host, methods)
+	for _, h := range e.Hints {
+		msg += "; " + h
+	}
+	return msg
 }
 
 func (e *AuthError) Unwrap() error { return e.Err }

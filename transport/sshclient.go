@@ -240,7 +240,7 @@ func classifyHandshakeError(err error, hk *hostKeyChecker, auth *authSetup, s *s
 		if m != nil {
 			methods = strings.Fields(m[1])
 		}
-		return &AuthError{User: s.user, Host: addr, Methods: methods, Err: err}
+		return &AuthError{User: s.user, Host: addr, Methods: methods, Err: err, Hints: auth.allHints()}
 	}
 	return fmt.Errorf("ssh: handshake with %s: %w", addr, err)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -186,33 +185,6 @@ func (l *pidLock) release() {
 	if l != nil && l.owned {
 		os.Remove(l.path)
 	}
-}
-
-// detach re-executes the program as a session leader with no terminal and
-// returns at once, as fetchmail's fork and setsid do.
-func detach(cfg *rcparse.Config, stderr io.Writer) int {
-	exe, err := os.Executable()
-	if err != nil {
-		fmt.Fprintf(stderr, "gofetchmail: cannot detach: %v\n", err)
-		return int(fetch.StatusUndefined)
-	}
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		fmt.Fprintf(stderr, "gofetchmail: cannot detach: %v\n", err)
-		return int(fetch.StatusUndefined)
-	}
-	defer devnull.Close()
-	cmd := exec.Command(exe, os.Args[1:]...)
-	cmd.Env = append(os.Environ(), detachedEnv+"=1")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
-	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(stderr, "gofetchmail: cannot detach: %v\n", err)
-		return int(fetch.StatusUndefined)
-	}
-	fmt.Fprintf(stderr, "gofetchmail: starting gofetchmail %s daemon (pid %d)\n", version, cmd.Process.Pid)
-	return 0
 }
 
 // daemonLoop polls every interval; SIGUSR1 (and SIGHUP) wake it at once, a

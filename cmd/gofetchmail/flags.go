@@ -39,6 +39,10 @@ type flags struct {
 	// gofetchmail extensions
 	maildir, mbox, sshtunnel string
 	noBuiltinSSH             bool
+
+	// typed are the passwords typed at the prompt (or handed over to the
+	// detached daemon); loadConfig gives them again to a reloaded rc file.
+	typed []secret
 }
 
 func newFlags(stderr io.Writer) *flags {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -161,7 +162,10 @@ func openLogger(f *flags, syslogOn bool, logfile string, stdout, stderr io.Write
 	if logfile != "" {
 		lf, err := openReopening(logfile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("logfile: %w", err)
+			if inner := errors.Unwrap(err); inner != nil {
+				err = inner // the path is in it once
+			}
+			return nil, nil, fmt.Errorf("cannot open the logfile (%w); give -L a file in an existing directory you can write to", err)
 		}
 		return slog.New(newLineHandler(lf, level, true)), func() { lf.Close() }, nil
 	}

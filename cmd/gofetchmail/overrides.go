@@ -7,12 +7,34 @@ import (
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
 
+// resolveFlagPaths makes the paths given on the command line absolute (and
+// expands a "~" the shell left) once, against the working directory the
+// user ran the command in: a detached daemon runs in "/" and applies the
+// command line again whenever it reloads a changed rc file.
+func resolveFlagPaths(f *flags) {
+	for _, p := range []*string{&f.idfile, &f.pidfile, &f.logfile, &f.sslkey, &f.sslcert,
+		&f.sslcertfile, &f.sslcertpath, &f.bsmtp, &f.maildir, &f.mbox} {
+		if *p == "" || *p == "-" {
+			continue
+		}
+		v, _ := rcparse.ExpandTilde(*p)
+		if !filepath.IsAbs(v) {
+			if a, err := filepath.Abs(v); err == nil {
+				v = a
+			}
+		}
+		*p = v
+	}
+}
+
 // applyOverrides lets command-line options override rc values for every
 // selected entry, as fetchmail does. Relative paths given on the command line
-// resolve against the working directory.
+// resolve against the working directory, and a leading "~" or "~user" is
+// expanded (the shell leaves "--idfile=~/x" or a quoted "~" alone).
 func applyOverrides(cfg *rcparse.Config, f *flags) error {
 	str := func(s string) *string { return &s }
 	abs := func(p string) string {
+		p, _ = rcparse.ExpandTilde(p) // "--maildir=~/Mail": no shell expanded it
 		if p == "" || p == "-" || filepath.IsAbs(p) {
 			return p
 		}

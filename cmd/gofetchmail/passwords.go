@@ -19,8 +19,10 @@ func needsPassword(j fetch.Job) bool {
 // detaching): it asks on the terminal for every password that neither the
 // rc file nor ~/.netrc gives, or, with no terminal to ask on, fails with
 // "can't find a password" (status 3) instead of starting polls that cannot
-// log in. The engine reads the ~/.netrc passwords itself at each poll.
-func askPasswords(jobs []fetch.Job, netrc *fetch.Netrc, prompt func(string) (string, error)) error {
+// log in. The engine reads the ~/.netrc passwords itself at each poll. It
+// returns the jobs whose password was typed (a daemon hands them to its
+// detached child).
+func askPasswords(jobs []fetch.Job, netrc *fetch.Netrc, prompt func(string) (string, error)) (asked []fetch.Job, err error) {
 	for _, j := range jobs {
 		if !needsPassword(j) {
 			continue
@@ -30,13 +32,14 @@ func askPasswords(jobs []fetch.Job, netrc *fetch.Netrc, prompt func(string) (str
 		}
 		who := j.User.Remotename + "@" + j.Server.Pollname
 		if prompt == nil {
-			return &fetch.Error{Poll: who, Status: fetch.StatusAuthFail, Err: fmt.Errorf("can't find a password for %s", who)}
+			return asked, &fetch.Error{Poll: who, Status: fetch.StatusAuthFail, Err: fmt.Errorf("can't find a password for %s", who)}
 		}
 		pw, err := prompt(fmt.Sprintf("Enter password for %s: ", who))
 		if err != nil {
-			return &fetch.Error{Poll: who, Status: fetch.StatusAuthFail, Err: fmt.Errorf("reading the password: %w", err)}
+			return asked, &fetch.Error{Poll: who, Status: fetch.StatusAuthFail, Err: fmt.Errorf("reading the password: %w", err)}
 		}
 		j.User.Password = &pw
+		asked = append(asked, j)
 	}
-	return nil
+	return asked, nil
 }

@@ -64,13 +64,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if f.version {
 		f.configdump = false // as fetchmail: -V wins
 	}
+	resolveFlagPaths(f)
+	// st is set in the detached daemon child (startup.go); said is what
+	// this process told the user before detaching.
+	st := takeStartup()
+	said := &lineRecorder{w: stderr}
 	home := homeDir()
 	rcpath := rcPath(f, home)
 	if f.version {
 		printVersion(stdout)
 	}
 
-	cfg, code := loadConfig(rcpath, home, f, stderr)
+	cfg, code := loadConfig(rcpath, home, f, said)
 	if cfg == nil {
 		return code
 	}
@@ -86,29 +91,58 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	lock, code, done := takeLock(cfg, f, home, stderr)
+	lock, code, done := takeLock(cfg, f, home, said)
 	if done {
 		return code
 	}
 	defer lock.release()
 
 	if len(cfg.Servers) == 0 {
-		fmt.Fprintln(stderr, "gofetchmail: no mailservers have been specified.")
+		fmt.Fprintln(said, "gofetchmail: no mailservers have been specified.")
 		if _, err := os.Stat(rcpath); errors.Is(err, fs.ErrNotExist) {
 			abs, _ := filepath.Abs(rcpath)
-			fmt.Fprintf(stderr, "gofetchmail: the rc file %s does not exist.\n", abs)
+			fmt.Fprintf(said, "gofetchmail: the rc file %s does not exist.\n", abs)
 		}
 		return int(fetch.StatusSyntax)
 	}
+	// SIGINT and SIGTERM end the run through ctx; at a password prompt
+	// they also end the prompt (prompt.go).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigc)
+	var prompter *terminalPrompter
 	var prompt func(string) (string, error)
 	if term.IsTerminal(int(os.Stdin.Fd())) {
-		prompt = promptPassword
+		prompter = &terminalPrompter{ctx: ctx, fd: int(os.Stdin.Fd()), out: os.Stderr}
+		prompt = prompter.prompt
 	}
+	go func() {
+		select {
+		case sig := <-sigc:
+			if prompter != nil {
+				prompter.setSignal(sig)
+			}
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	netrcFile := filepath.Join(home, ".netrc")
 	netrc, _ := fetch.LoadNetrc(netrcFile) // an unreadable one: the poll says why
+	var asked []fetch.Job
 	if jobs, err := selectJobs(cfg, f.fs.Args()); err == nil {
-		if err := askPasswords(jobs, netrc, prompt); err != nil {
-			fmt.Fprintf(stderr, "gofetchmail: %v\n", errors.Unwrap(err))
+		if st != nil {
+			f.typed = st.receivePasswords()
+			applySecrets(cfg, f.typed)
+		}
+		asked, err = askPasswords(jobs, netrc, prompt)
+		f.typed = append(f.typed, typedSecrets(cfg, asked)...)
+		if s := prompter.abortStatus(); s != 0 {
+			return s
+		}
+		if err != nil {
+			fmt.Fprintf(said, "gofetchmail: %v\n", errors.Unwrap(err))
 			return int(fetch.StatusOf(err))
 		}
 	}
@@ -116,8 +150,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if f.check {
 		daemon = 0
 	}
-	if daemon > 0 && !f.nodetach && os.Getenv(detachedEnv) == "" {
-		return detach(cfg, stderr)
+	if daemon > 0 && !f.nodetach && st == nil {
+		signal.Stop(sigc) // ^C while the child starts: the parent goes
+		return detach(said, f.typed)
+	}
+	if daemon > 0 {
+		// The rc file is read again on a change, from "/" in a detached
+		// daemon.
+		if a, err := filepath.Abs(rcpath); err == nil {
+			rcpath = a
+		}
 	}
 	if err := lock.acquire(daemon, stderr); err != nil {
 		return int(fetch.StatusExclude)
@@ -127,8 +169,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cfg.Logfile != nil && daemon > 0 {
 		logfile = *cfg.Logfile
 	}
-	if f.given("logfile") {
-		logfile = f.logfile
+	if f.given("logfile") && cfg.Logfile != nil {
+		logfile = *cfg.Logfile // made absolute: a daemon runs in "/"
 	}
 	// On a terminal, long fetches show a progress line (not in daemons,
 	// not with -s).
@@ -142,9 +184,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return int(fetch.StatusUndefined)
 	}
 	defer closeLog()
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	st.ready()
 
 	opts := fetch.Options{
 		Logger:       logger,
@@ -163,9 +203,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	opts.Daemon = daemon > 0
 	opts.PollDone = func(r fetch.Result) { logPollError(ctx, logger, r) }
 	if daemon > 0 {
-		return daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
+		code = daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
+	} else {
+		code = pollOnce(ctx, cfg, f, opts)
 	}
-	return pollOnce(ctx, cfg, f, opts)
+	if s := prompter.abortStatus(); s != 0 {
+		return s // ^C at an SSH prompt ended the run
+	}
+	return code
 }
 
 // pollOnce runs every selected entry once and returns the exit status.
@@ -298,6 +343,7 @@ func loadConfig(rcpath, home string, f *flags, stderr io.Writer) (*rcparse.Confi
 		fmt.Fprintf(stderr, "gofetchmail: %v\n", err)
 		return nil, int(fetch.StatusSyntax)
 	}
+	applySecrets(cfg, f.typed) // a daemon reloading its rc file keeps them
 	return cfg, 0
 }
 
@@ -382,7 +428,8 @@ func homeDir() string {
 // then ~/.fetchmailrc.
 func rcPath(f *flags, home string) string {
 	if f.rcfile != "" {
-		return f.rcfile
+		p, _ := rcparse.ExpandTilde(f.rcfile) // "-f ~/x" quoted, or "--fetchmailrc=~/x"
+		return p
 	}
 	if fh := os.Getenv("FETCHMAILHOME"); fh != "" {
 		return filepath.Join(fh, "fetchmailrc")
@@ -404,13 +451,6 @@ func loginName() string {
 		return u.Username
 	}
 	return "nobody"
-}
-
-func promptPassword(prompt string) (string, error) {
-	fmt.Fprint(os.Stderr, prompt)
-	b, err := term.ReadPassword(int(os.Stdin.Fd()))
-	fmt.Fprintln(os.Stderr)
-	return string(b), err
 }
 
 func printVersion(w io.Writer) {
