@@ -38,7 +38,7 @@ type sshSettings struct {
 	compression    bool
 	aliveInterval  time.Duration
 	aliveCountMax  int
-	proxyJump      string   // ProxyJump hops, "" for a direct connection
+	proxyJump      string // ProxyJump hops, "" for a direct connection
 	algos          *sshAlgorithms
 	unsupported    []string // options set that the client cannot honour
 }
