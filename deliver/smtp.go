@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/gofetchmail/gofetchmail/internal/redact"
 )
 
 // SMTPOptions configure forwarding to an SMTP or LMTP server, fetchmail's
@@ -73,6 +75,9 @@ type SMTP struct {
 	sent   int    // messages accepted on this connection
 	domain string // the RCPT TO domain
 	inTx   bool
+	// secrets are the AUTH password and its wire forms, masked in every
+	// server reply an error quotes.
+	secrets redact.Set
 }
 
 // NewSMTP prepares forwarding; it connects on the first Begin (or Connect).
@@ -195,7 +200,8 @@ func (s *SMTP) connect(ctx context.Context, h string) error {
 	}
 	if s.opts.AuthUser != "" {
 		if ok, _ := c.Extension("AUTH"); ok {
-			if err := c.Auth(s.saslClient(c)); err != nil {
+			s.secrets.Secret(s.opts.AuthPassword)
+			if err := c.Auth(redact.SASL(s.saslClient(c), &s.secrets)); err != nil {
 				c.Close()
 				return s.smtpError(h, "AUTH", "", err)
 			}

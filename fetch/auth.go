@@ -226,6 +226,7 @@ func (s *session) login(ctx context.Context, method, pw string) error {
 			return err
 		}
 	}
+	s.client.AddSecret(pw) // masked in every reply, however the server echoes it
 	if c := passwordSASL(method, u.Remotename, pw); c != nil {
 		return s.client.Auth(ctx, c)
 	}
@@ -246,6 +247,7 @@ func (s *session) oauth(ctx context.Context, caps pop3.Capabilities) error {
 	if err != nil {
 		return err
 	}
+	s.client.AddSecret(tok)
 	user := s.job.User.Remotename
 	host := queryName(s.job.Server)
 	if hasSASL(caps, "OAUTHBEARER") || !hasSASL(caps, "XOAUTH2") {

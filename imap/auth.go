@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/gofetchmail/gofetchmail/internal/redact"
 )
 
 // Login sends LOGIN. The password never reaches the trace.
@@ -11,8 +13,14 @@ func (s *Session) Login(ctx context.Context, user, password string) error {
 	if err := s.start(); err != nil {
 		return wrap("LOGIN", err)
 	}
+	s.secrets.Secret(password)
 	return s.call(ctx, "LOGIN", func() error { return s.client.Login(user, password).Wait() })
 }
+
+// AddSecret adds a password or token to what is masked in every later
+// server reply (trace and errors). Login and Authenticate add what they
+// send; the caller adds the secret behind a SASL client.
+func (s *Session) AddSecret(secret string) { s.secrets.Secret(secret) }
 
 // Authenticate runs a SASL exchange (AUTHENTICATE), with the initial
 // response on the command line when the server has SASL-IR.
@@ -20,5 +28,6 @@ func (s *Session) Authenticate(ctx context.Context, c sasl.Client) error {
 	if err := s.start(); err != nil {
 		return wrap("AUTHENTICATE", err)
 	}
+	c = redact.SASL(c, &s.secrets)
 	return s.call(ctx, "AUTHENTICATE", func() error { return s.client.Authenticate(c) })
 }

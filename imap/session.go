@@ -15,6 +15,8 @@ import (
 
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/gofetchmail/gofetchmail/internal/redact"
 )
 
 // Options tune a Session.
@@ -49,6 +51,7 @@ type Session struct {
 	tag     int      // tags of the commands sent before start
 	client  *imapclient.Client
 	newMail chan struct{} // EXISTS seen (for Idle)
+	secrets redact.Set    // the login's secrets and wire forms, masked in replies
 
 	killOnce sync.Once
 	killed   atomic.Bool
@@ -215,7 +218,7 @@ func (s *Session) start() error {
 	var under io.Reader = s.br
 	var nc net.Conn = s.conn
 	if s.opts.Trace != nil {
-		tc := newTraceConn(s.conn, s.br, s.opts.Trace)
+		tc := newTraceConn(s.conn, s.br, s.opts.Trace, &s.secrets)
 		under, nc = tc, tc
 	}
 	pc := &prefixConn{Conn: nc, r: newCapGuard(io.MultiReader(strings.NewReader(greet), under))}
@@ -271,7 +274,27 @@ func (s *Session) call(ctx context.Context, cmd string, f func() error) error {
 	if !stop() {
 		return fmt.Errorf("imap: %s: connection closed: %w", cmd, ctx.Err())
 	}
-	return wrap(cmd, err)
+	return s.scrubErr(wrap(cmd, err))
+}
+
+// scrubErr masks the login's secrets in what an error quotes of the
+// server: a NO to LOGIN or AUTHENTICATE that echoes the password, its
+// base64 or a SASL response never reaches a log.
+func (s *Session) scrubErr(err error) error {
+	if err == nil || s.secrets.Empty() {
+		return err
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		c := *e
+		c.Text = s.secrets.Scrub(e.Text)
+		return &c
+	}
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		return &ProtocolError{Op: pe.Op, Msg: s.secrets.Scrub(pe.Msg)}
+	}
+	return s.secrets.Err(err)
 }
 
 // kill closes the connection at once; the session is unusable after.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/gofetchmail/gofetchmail/internal/redact"
 )
 
 // Auth logs in with a SASL mechanism (RFC 5034), for example
@@ -14,6 +16,7 @@ import (
 // sent after the mechanism name is masked in the trace.
 func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
 	const cmd = "AUTH"
+	a = redact.SASL(a, &c.secrets) // every response is masked in replies
 	mech, ir, err := a.Start()
 	if err != nil {
 		return fmt.Errorf("pop3: AUTH: %w", err)
