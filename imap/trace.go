@@ -18,8 +18,8 @@ import (
 // literal the server sends (message bodies).
 type traceConn struct {
 	net.Conn
-	r     io.Reader
-	trace func(byte, string)
+	r       io.Reader
+	trace   func(byte, string)
 	secrets *redact.Set // the login's secrets, masked in server lines
 
 	mu      sync.Mutex
