@@ -6,6 +6,7 @@ import (
 	"github.com/emersion/go-sasl"
 
 	"github.com/gofetchmail/gofetchmail/internal/redact"
+	"github.com/gofetchmail/gofetchmail/internal/saslbound"
 )
 
 // Login sends LOGIN. The password never reaches the trace.
@@ -23,11 +24,13 @@ func (s *Session) Login(ctx context.Context, user, password string) error {
 func (s *Session) AddSecret(secret string) { s.secrets.Secret(secret) }
 
 // Authenticate runs a SASL exchange (AUTHENTICATE), with the initial
-// response on the command line when the server has SASL-IR.
+// response on the command line when the server has SASL-IR. The exchange
+// is bounded by Options.Timeout as a whole and by saslbound.MaxChallenges
+// challenges.
 func (s *Session) Authenticate(ctx context.Context, c sasl.Client) error {
 	if err := s.start(); err != nil {
 		return wrap("AUTHENTICATE", err)
 	}
-	c = redact.SASL(c, &s.secrets)
+	c = saslbound.Bound(redact.SASL(c, &s.secrets)) // masked in replies; a few challenges at most
 	return s.call(ctx, "AUTHENTICATE", func() error { return s.client.Authenticate(c) })
 }
