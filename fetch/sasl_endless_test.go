@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gofetchmail/gofetchmail/internal/saslbound"
 )
@@ -15,6 +16,12 @@ import (
 // AUTHENTICATE) and then every line the client sends with another
 // challenge, counting the lines it got during the exchange.
 func endlessSASL(t *testing.T, imap bool, mechs, challenge string, lines *atomic.Int64) string {
+	return slowSASL(t, imap, mechs, challenge, 0, lines)
+}
+
+// slowSASL is endlessSASL waiting delay before each challenge after the
+// first.
+func slowSASL(t *testing.T, imap bool, mechs, challenge string, delay time.Duration, lines *atomic.Int64) string {
 	t.Helper()
 	return serveLoopback(t, nil, func(c net.Conn) {
 		defer c.Close()
@@ -34,6 +41,7 @@ func endlessSASL(t *testing.T, imap bool, mechs, challenge string, lines *atomic
 			switch {
 			case inAuth:
 				lines.Add(1)
+				time.Sleep(delay)
 				fmt.Fprintf(c, "+ %s\r\n", challenge)
 			case len(f) == 0:
 				return
@@ -90,5 +98,23 @@ func TestEndlessSASLChallenges(t *testing.T) {
 				t.Errorf("the server got %d lines of SASL exchange", n)
 			}
 		})
+	}
+}
+
+// TestSASLExchangeTimeout: the rc timeout bounds a POP3 AUTH exchange as a
+// whole. Each challenge comes well within the timeout (0.7 s of 1 s), but
+// three of them do not: the poll ends on the timeout, before the server
+// could send the challenges that would trip the round limit.
+func TestSASLExchangeTimeout(t *testing.T) {
+	var lines atomic.Int64
+	addr := slowSASL(t, false, "XOAUTH2", "", 700*time.Millisecond, &lines)
+	e := newTestEnv(t, nil, nil)
+	e.job = testJob(t, addr)
+	e.job.User.Maildir = &e.maildir
+	e.job.Server.Timeout = 1
+	e.job.Server.Auth = "oauthbearer"
+	res := e.pollGuarded(t)
+	if res.Status != StatusSocket || !strings.Contains(fmt.Sprint(res.Err), "timeout") {
+		t.Errorf("status %d (%v), want %d: a timeout of the whole exchange", res.Status, res.Err, StatusSocket)
 	}
 }
