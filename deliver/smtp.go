@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/gofetchmail/gofetchmail/internal/redact"
+	"github.com/gofetchmail/gofetchmail/internal/saslbound"
 )
 
 // SMTPOptions configure forwarding to an SMTP or LMTP server, fetchmail's
@@ -55,9 +58,16 @@ type SMTPOptions struct {
 	// many messages and opens a new one for the next (fetchmail's
 	// "batchlimit", for MTAs that deliver only at the end of a session).
 	BatchLimit int
+	// Timeout bounds the greeting, EHLO and AUTH of a connection as a
+	// whole (the rc "timeout"). Default: DefaultSMTPTimeout.
+	Timeout time.Duration
 	// Dial opens connections (tests). Default: a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
+
+// DefaultSMTPTimeout is SMTPOptions.Timeout when unset: fetchmail's
+// default timeout.
+const DefaultSMTPTimeout = 300 * time.Second
 
 // SMTP forwards each message to an SMTP or LMTP server. One connection is
 // kept open across messages. Commit returns nil only once the server has
@@ -73,6 +83,9 @@ type SMTP struct {
 	sent   int    // messages accepted on this connection
 	domain string // the RCPT TO domain
 	inTx   bool
+	// secrets are the AUTH password and its wire forms, masked in every
+	// server reply an error quotes.
+	secrets redact.Set
 }
 
 // NewSMTP prepares forwarding; it connects on the first Begin (or Connect).
@@ -181,7 +194,15 @@ func (s *SMTP) connect(ctx context.Context, h string) error {
 	if err != nil {
 		return fmt.Errorf("smtp %s: %w", h, err)
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	// The greeting, EHLO and AUTH together get the timeout: a server that
+	// stalls, or keeps a SASL exchange going, is cut off.
+	timeout := s.opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSMTPTimeout
+	}
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stop := context.AfterFunc(hctx, func() { conn.Close() })
 	defer stop()
 	var c *smtp.Client
 	if lmtp {
@@ -195,15 +216,16 @@ func (s *SMTP) connect(ctx context.Context, h string) error {
 	}
 	if s.opts.AuthUser != "" {
 		if ok, _ := c.Extension("AUTH"); ok {
-			if err := c.Auth(s.saslClient(c)); err != nil {
+			s.secrets.Secret(s.opts.AuthPassword)
+			if err := c.Auth(saslbound.Bound(redact.SASL(s.saslClient(c), &s.secrets))); err != nil {
 				c.Close()
 				return s.smtpError(h, "AUTH", "", err)
 			}
 		}
 	}
-	if ctx.Err() != nil {
+	if !stop() {
 		c.Close()
-		return fmt.Errorf("smtp %s: %w", h, ctx.Err())
+		return fmt.Errorf("smtp %s: no greeting, EHLO and AUTH within %s: %w", h, timeout, hctx.Err())
 	}
 	s.conn, s.c, s.host, s.lmtp, s.sent = conn, c, h, lmtp, 0
 	s.domain = s.opts.Address

@@ -55,7 +55,7 @@ func (e *SMTPError) Temporary() bool { return !e.Permanent }
 func (s *SMTP) smtpError(host, stage, rcpt string, err error) error {
 	var se *smtp.SMTPError
 	if !errors.As(err, &se) {
-		return fmt.Errorf("smtp %s: %s: %w", host, stage, err)
+		return s.secrets.Err(fmt.Errorf("smtp %s: %s: %w", host, stage, err))
 	}
 	return s.fromReply(host, stage, rcpt, se)
 }
@@ -64,7 +64,7 @@ func (s *SMTP) smtpError(host, stage, rcpt string, err error) error {
 func (s *SMTP) fromReply(host, stage, rcpt string, se *smtp.SMTPError) *SMTPError {
 	e := &SMTPError{
 		Host: host, Stage: stage, Recipient: rcpt,
-		Code: se.Code, Message: se.Message,
+		Code: se.Code, Message: s.secrets.Scrub(se.Message),
 		Permanent: se.Code/100 == 5,
 	}
 	if c := se.EnhancedCode; c[0] > 0 {

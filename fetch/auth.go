@@ -6,9 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"path"
 	"strings"
 	"sync"
 
@@ -228,6 +226,7 @@ func (s *session) login(ctx context.Context, method, pw string) error {
 			return err
 		}
 	}
+	s.client.AddSecret(pw) // masked in every reply, however the server echoes it
 	if c := passwordSASL(method, u.Remotename, pw); c != nil {
 		return s.client.Auth(ctx, c)
 	}
@@ -248,6 +247,7 @@ func (s *session) oauth(ctx context.Context, caps pop3.Capabilities) error {
 	if err != nil {
 		return err
 	}
+	s.client.AddSecret(tok)
 	user := s.job.User.Remotename
 	host := queryName(s.job.Server)
 	if hasSASL(caps, "OAUTHBEARER") || !hasSASL(caps, "XOAUTH2") {
@@ -285,46 +285,4 @@ func hasSASL(caps pop3.Capabilities, mech string) bool {
 
 func (s *session) authErr(err error) error {
 	return &Error{Poll: s.label, Status: StatusAuthFail, Err: err}
-}
-
-// clearOK refuses to send a password (or token) in clear over a network:
-// it is allowed inside TLS, inside the in-process SSH channel or an ssh
-// plugin, to a loopback address, or when the rc file says sslproto ""
-// (plain text on purpose).
-func (s *session) clearOK() error {
-	u := s.job.User
-	switch {
-	case s.encrypted(), s.route.overSSH(), s.sshPlugin():
-		return nil
-	case u.SSLProto != nil && *u.SSLProto == "":
-		return nil
-	case s.route.kind == "tcp" && isLoopbackConn(s.conn):
-		return nil
-	}
-	why := "the server offers no STLS"
-	if u.SSLProto == nil && !u.SSLCertck {
-		why += " and sslcertck is off"
-	}
-	return s.authErr(fmt.Errorf("%w: %s is reached %s without TLS or SSH and %s; use ssl, sslcertck (STLS), an sshtunnel, or add sslproto '' to the rc file to send it in plain text on purpose",
-		ErrCleartext, queryName(s.job.Server), s.route.describe(), why))
-}
-
-// ErrCleartext is the cause when a password would cross a network in clear.
-var ErrCleartext = errors.New("refusing to send the password in clear")
-
-// sshPlugin reports whether the route is a plugin command run by ssh.
-func (s *session) sshPlugin() bool {
-	if s.route.kind != "plugin" || s.job.Server.Plugin == nil {
-		return false
-	}
-	f := strings.Fields(*s.job.Server.Plugin)
-	return len(f) > 0 && path.Base(f[0]) == "ssh"
-}
-
-func isLoopbackConn(c net.Conn) bool {
-	if c == nil {
-		return false
-	}
-	a, ok := c.RemoteAddr().(*net.TCPAddr)
-	return ok && a.IP.IsLoopback()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/pop3/pop3test"
+	"github.com/gofetchmail/gofetchmail/transport"
 )
 
 // plain is the opt-out that lets the fake (on loopback) see passwords.
@@ -131,7 +132,8 @@ func TestNoPasswordInClearOverNetwork(t *testing.T) {
 	}{
 		{"no sslcertck", route{kind: "tcp", host: "mail.example.org", port: 110}, farConn{a}, false},
 		{"no sslcertck", route{kind: "tcp", host: "localhost", port: 110}, &net.TCPConn{}, false},
-		{"no sslcertck", route{kind: "ssh", host: "mail", port: 110}, farConn{a}, true},
+		{"no sslcertck", route{kind: "ssh", host: "mail", port: 110, sshTarget: transport.SSHTarget{Host: "mail"}}, farConn{a}, true},
+		{"no sslcertck", route{kind: "ssh", host: "mail", port: 110, sshTarget: transport.SSHTarget{Host: "gw"}}, farConn{a}, false},
 		{"no sslcertck sslproto ''", route{kind: "tcp", host: "mail.example.org", port: 110}, farConn{a}, true},
 	}
 	for _, c := range cases {

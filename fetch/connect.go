@@ -22,6 +22,7 @@ type route struct {
 	sshTarget  transport.SSHTarget
 	sshFrom    string   // "preconnect", "sshtunnel" or "plugin"
 	exec       []string // remote command of an ssh plugin (exec channel), nil for a forward
+	plugin     string   // kind "plugin": the command, %h and %p substituted
 	preconnect string   // a preconnect that must run through /bin/sh
 	compressed bool     // the ssh -L forward asked for -C
 	original   string   // the translated preconnect and the poll target, for the fallback
@@ -150,6 +151,7 @@ func chooseRoute(s *rcparse.Server, u *rcparse.User, opts *Options) (*route, err
 	if s.Plugin != nil && *s.Plugin != "" {
 		r.kind = "plugin"
 		cmd := pluginCommand(*s.Plugin, r.host, r.port)
+		r.plugin = cmd
 		if p, err := transport.ParseSSHPlugin(cmd); err == nil && !opts.NoBuiltinSSH {
 			r.kind, r.sshTarget, r.sshFrom = "ssh", p.Target, "plugin"
 			r.original, r.origHost, r.origPort = cmd, r.host, r.port
@@ -238,7 +240,7 @@ func (d *dialer) dial(ctx context.Context, r *route, s *rcparse.Server, timeout 
 				log.Info("the in-process SSH client cannot do this ssh setup; running the command as fetchmail would", "command", r.original, "reason", err)
 				fb := &route{kind: "tcp", host: r.origHost, port: r.origPort, preconnect: r.original}
 				if r.sshFrom == "plugin" {
-					fb = &route{kind: "plugin", host: r.origHost, port: r.origPort}
+					fb = &route{kind: "plugin", host: r.origHost, port: r.origPort, plugin: r.original}
 				}
 				*r = *fb
 				return d.dial(ctx, r, s, timeout)

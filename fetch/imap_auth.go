@@ -36,6 +36,7 @@ func (s *session) imapAuthenticate(ctx context.Context, caps imap.Caps) error {
 		if err != nil {
 			return err
 		}
+		sess.AddSecret(tok)
 		if caps.SASL("OAUTHBEARER") || !caps.SASL("XOAUTH2") {
 			return sess.Authenticate(ctx, pop3.NewOAuthBearerClient(u.Remotename, tok, queryName(srv), s.route.port))
 		}
@@ -104,6 +105,7 @@ func (s *session) imapLogin(ctx context.Context, method, pw string) error {
 			return err
 		}
 	}
+	s.imap.AddSecret(pw)
 	if c := passwordSASL(method, u.Remotename, pw); c != nil {
 		return s.imap.Authenticate(ctx, c)
 	}

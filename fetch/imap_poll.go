@@ -163,15 +163,15 @@ func (s *session) imapSecureAndLogin(ctx context.Context) error {
 	return s.imapAuthenticate(ctx, caps)
 }
 
-// imapStartTLS applies fetchmail's STARTTLS rules (mustSTLS, mayTrySTLS),
-// except that inside SSH (the in-process channel or an ssh plugin) TLS is
-// not demanded, and that after a PREAUTH greeting, where STARTTLS is not
-// allowed, a mandatory TLS is an error telling to add sslproto ”.
+// imapStartTLS applies fetchmail's STARTTLS rules (mustSTLS and mayTrySTLS
+// in tlspolicy.go, which exempt only SSH that reaches the mail server
+// itself); after a PREAUTH greeting, where STARTTLS is not allowed, a
+// mandatory TLS is an error telling to add sslproto ”.
 func (s *session) imapStartTLS(ctx context.Context) error {
 	srv, u := s.job.Server, s.job.User
 	sess := s.imap
-	must := mustSTLS(u, s.route) && !s.sshPlugin()
-	may := mayTrySTLS(u, s.route) && !s.sshPlugin()
+	must := mustSTLS(u, s.route)
+	may := mayTrySTLS(u, s.route)
 	if !must && !may {
 		return nil
 	}

@@ -24,12 +24,14 @@ func TestRoutePluginSSH(t *testing.T) {
 		host   string
 		port   int
 		exec   []string
+		exempt bool // SSH reaches the mail server itself: no STLS demanded
 	}{
-		{"ssh -W %h:%p msingh@gw", false, "ssh", "mail.example.org", 110, nil},
-		{"ssh -p 2222 gw -W 10.0.0.5:%p", false, "ssh", "10.0.0.5", 110, nil},
-		{"ssh -l msingh gw /usr/lib/dovecot/pop3", false, "ssh", "mail.example.org", 110, []string{"/usr/lib/dovecot/pop3"}},
-		{"nc %h %p", false, "plugin", "mail.example.org", 110, nil},
-		{"ssh -W %h:%p gw", true, "plugin", "mail.example.org", 110, nil},
+		{"ssh -W %h:%p msingh@gw", false, "ssh", "mail.example.org", 110, nil, false},
+		{"ssh -W localhost:%p msingh@gw", false, "ssh", "localhost", 110, nil, true},
+		{"ssh -p 2222 gw -W 10.0.0.5:%p", false, "ssh", "10.0.0.5", 110, nil, false},
+		{"ssh -l msingh gw /usr/lib/dovecot/pop3", false, "ssh", "mail.example.org", 110, []string{"/usr/lib/dovecot/pop3"}, true},
+		{"nc %h %p", false, "plugin", "mail.example.org", 110, nil, false},
+		{"ssh -W %h:%p gw", true, "plugin", "mail.example.org", 110, nil, false},
 	}
 	for _, c := range cases {
 		s, u := parseOne(t, "poll mail.example.org proto pop3 auth ssh plugin \""+c.plugin+"\" user msingh password x\n")
@@ -40,8 +42,11 @@ func TestRoutePluginSSH(t *testing.T) {
 		if r.kind != c.kind || r.host != c.host || r.port != c.port || !reflect.DeepEqual(r.exec, c.exec) {
 			t.Errorf("%q: route %+v", c.plugin, r)
 		}
-		if c.kind == "ssh" && (mustSTLS(u, r) || r.sshFrom != "plugin" || r.original == "") {
-			t.Errorf("%q: STLS demanded or no fallback: %+v", c.plugin, r)
+		if c.kind == "ssh" && (r.sshFrom != "plugin" || r.original == "") {
+			t.Errorf("%q: no fallback: %+v", c.plugin, r)
+		}
+		if mustSTLS(u, r) == c.exempt {
+			t.Errorf("%q: mustSTLS = %v: STLS is waived only when SSH reaches the mail server itself", c.plugin, !c.exempt)
 		}
 	}
 }

@@ -178,8 +178,10 @@ func (s *session) run(ctx context.Context, d *dialer) error {
 	}
 	s.client = pop3.NewClient(conn, popts)
 	defer s.client.Close()
-	if r.overSSH() {
-		log.Debug("POP3 runs inside the SSH channel; STLS is not demanded (fetchmail 6.4 would, unless sslproto '')")
+	if r.protectedBySSH() {
+		log.Debug("POP3 runs inside SSH to the mail server itself; STLS is not demanded (fetchmail 6.4 would, unless sslproto '')")
+	} else if r.kind != "tcp" {
+		log.Debug("the SSH channel ends at a host that is not the mail server; STLS and the cleartext refusal apply as over TCP")
 	}
 	if _, err := s.client.Greeting(ctx); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/gofetchmail/gofetchmail/imap"
+	"github.com/gofetchmail/gofetchmail/internal/saslbound"
 	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 	"github.com/gofetchmail/gofetchmail/transport"
@@ -70,6 +71,9 @@ func StatusOf(err error) Status {
 	var fe *Error
 	if errors.As(err, &fe) && fe.Status != 0 {
 		return fe.Status
+	}
+	if errors.Is(err, saslbound.ErrTooManyChallenges) {
+		return StatusAuthFail // endless SASL challenges: the login failed
 	}
 	var (
 		syn   *rcparse.SyntaxError

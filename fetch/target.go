@@ -114,6 +114,9 @@ func smtpOptions(j Job, opts *Options) *deliver.SMTPOptions {
 		so.Postmaster = j.Config.Postmaster
 	}
 	if s := j.Server; s != nil {
+		if s.Timeout > 0 {
+			so.Timeout = time.Duration(s.Timeout) * time.Second
+		}
 		// As in fetchmail, AUTH needs esmtppassword; esmtpname defaults
 		// to the login name.
 		if s.Esmtppassword != nil {

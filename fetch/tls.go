@@ -155,30 +155,6 @@ func verifyPeer(cs tls.ConnectionState, host, name string, roots *x509.CertPool,
 	return nil
 }
 
-// mustSTLS is fetchmail 6.4's rule: STLS is mandatory when ssl is off,
-// sslproto is not the empty string and certificate checking (or a
-// fingerprint, or an explicit sslproto) is on. Over the in-process SSH
-// channel the bytes are already encrypted and authenticated, so gofetchmail
-// does not demand it there.
-func mustSTLS(u *rcparse.User, r *route) bool {
-	if u.SSL || r.overSSH() {
-		return false
-	}
-	if u.SSLProto != nil && *u.SSLProto == "" {
-		return false
-	}
-	return u.SSLCertck || u.SSLFingerprint != nil || (u.SSLProto != nil && *u.SSLProto != "")
-}
-
-// mayTrySTLS is fetchmail's opportunistic case: TLS is not mandatory but
-// not switched off with sslproto "" either, so STLS is used if offered.
-func mayTrySTLS(u *rcparse.User, r *route) bool {
-	if u.SSL || r.overSSH() {
-		return false
-	}
-	return u.SSLProto == nil || *u.SSLProto != ""
-}
-
 // handshake runs a TLS handshake bounded by the timeout and ctx.
 func handshake(ctx context.Context, tc *tls.Conn, timeout time.Duration) error {
 	hctx, cancel := context.WithTimeout(ctx, timeout)

@@ -15,6 +15,9 @@ import (
 
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/gofetchmail/gofetchmail/internal/redact"
+	"github.com/gofetchmail/gofetchmail/internal/saslbound"
 )
 
 // Options tune a Session.
@@ -50,6 +53,7 @@ type Session struct {
 	client  *imapclient.Client
 	budget  *budgetReader // what imapclient reads; bounds a command's answer (budget.go)
 	newMail chan struct{} // EXISTS seen (for Idle)
+	secrets redact.Set    // the login's secrets and wire forms, masked in replies
 
 	killOnce sync.Once
 	killed   atomic.Bool
@@ -222,7 +226,7 @@ func (s *Session) start() error {
 	var under io.Reader = s.br
 	var nc net.Conn = s.conn
 	if s.opts.Trace != nil {
-		tc := newTraceConn(s.conn, s.br, s.opts.Trace)
+		tc := newTraceConn(s.conn, s.br, s.opts.Trace, &s.secrets)
 		under, nc = tc, tc
 	}
 	s.budget = newBudgetReader(newCapGuard(io.MultiReader(strings.NewReader(greet), under)))
@@ -287,7 +291,7 @@ func (s *Session) call(ctx context.Context, cmd string, f func() error) error {
 	if !stop() {
 		return fmt.Errorf("imap: %s: connection closed: %w", cmd, ctx.Err())
 	}
-	return s.classify(cmd, err)
+	return s.scrubErr(s.classify(cmd, err))
 }
 
 // classify is wrap, except that a failure of imapclient while every read
@@ -305,10 +309,31 @@ func (s *Session) classify(cmd string, err error) error {
 	switch {
 	case errors.As(err, &own), errors.As(err, &pe), errors.As(err, &ne),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, saslbound.ErrTooManyChallenges): // our own SASL client gave up
 		return err
 	}
 	return &ProtocolError{Op: cmd, Msg: "the server's answer does not parse: " + err.Error()}
+}
+
+// scrubErr masks the login's secrets in what an error quotes of the
+// server: a NO to LOGIN or AUTHENTICATE that echoes the password, its
+// base64 or a SASL response never reaches a log.
+func (s *Session) scrubErr(err error) error {
+	if err == nil || s.secrets.Empty() {
+		return err
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		c := *e
+		c.Text = s.secrets.Scrub(e.Text)
+		return &c
+	}
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		return &ProtocolError{Op: pe.Op, Msg: s.secrets.Scrub(pe.Msg)}
+	}
+	return s.secrets.Err(err)
 }
 
 // kill closes the connection at once; the session is unusable after.

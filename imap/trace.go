@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gofetchmail/gofetchmail/internal/redact"
 )
 
 // traceConn reports the lines crossing a connection to a trace function,
@@ -16,8 +18,9 @@ import (
 // literal the server sends (message bodies).
 type traceConn struct {
 	net.Conn
-	r     io.Reader
-	trace func(byte, string)
+	r       io.Reader
+	trace   func(byte, string)
+	secrets *redact.Set // the login's secrets, masked in server lines
 
 	mu      sync.Mutex
 	secret  string // tag of the LOGIN/AUTHENTICATE in progress
@@ -25,8 +28,8 @@ type traceConn struct {
 	skip    int64 // literal bytes from the server still to pass silently
 }
 
-func newTraceConn(c net.Conn, r io.Reader, trace func(byte, string)) *traceConn {
-	return &traceConn{Conn: c, r: r, trace: trace}
+func newTraceConn(c net.Conn, r io.Reader, trace func(byte, string), secrets *redact.Set) *traceConn {
+	return &traceConn{Conn: c, r: r, trace: trace, secrets: secrets}
 }
 
 func (t *traceConn) Read(p []byte) (int, error) {
@@ -63,7 +66,13 @@ func (t *traceConn) feedIn(p []byte) {
 		if t.secret != "" && strings.HasPrefix(line, t.secret+" ") {
 			t.secret = ""
 		}
-		t.trace('<', clip(line, 200))
+		shown := clip(line, 200)
+		if cut, ok := strings.CutSuffix(shown, "..."); ok {
+			shown = t.secrets.ScrubCut(cut) + "..." // a secret may straddle the cut
+		} else {
+			shown = t.secrets.Scrub(shown)
+		}
+		t.trace('<', shown)
 		if n, ok := literalSize(t.in.tail); ok {
 			t.skip = n
 			if n > 0 {

@@ -3,17 +3,25 @@ package pop3
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/gofetchmail/gofetchmail/internal/redact"
+	"github.com/gofetchmail/gofetchmail/internal/saslbound"
 )
 
 // Auth logs in with a SASL mechanism (RFC 5034), for example
 // sasl.NewPlainClient("", user, pw). The initial response is sent with the
 // AUTH command; each "+ " challenge is answered with a.Next. Everything
-// sent after the mechanism name is masked in the trace.
+// sent after the mechanism name is masked in the trace. The whole exchange
+// is bounded by Options.Timeout and by saslbound.MaxChallenges challenges.
 func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
 	const cmd = "AUTH"
+	// Every response is masked in replies, and a server that answers with
+	// challenges for ever is cut off after saslbound.MaxChallenges.
+	a = saslbound.Bound(redact.SASL(a, &c.secrets))
 	mech, ir, err := a.Start()
 	if err != nil {
 		return fmt.Errorf("pop3: AUTH: %w", err)
@@ -41,7 +49,8 @@ func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
 		if err != nil || r.ok {
 			return err
 		}
-		c.arm() // each round trip gets the full timeout
+		// No re-arming: the timeout bounds the whole exchange, not each
+		// round trip, so a server cannot keep the login alive for ever.
 		challenge, derr := base64.StdEncoding.DecodeString(r.text)
 		var resp []byte
 		if derr == nil {
@@ -53,6 +62,9 @@ func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
 				return err
 			}
 			c.status(cmd, true)
+			if errors.Is(err, saslbound.ErrTooManyChallenges) {
+				return c.fail(cmd, err) // the server may not even stop now
+			}
 			if derr != nil {
 				return c.fail(cmd, &ProtocolError{Msg: "challenge is not base64"})
 			}

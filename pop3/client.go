@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/gofetchmail/gofetchmail/internal/redact"
 )
 
 // DefaultTimeout is the per-command wait used when Options.Timeout is 0.
@@ -43,12 +45,12 @@ type Client struct {
 	cause error // why the connection was closed under a call: timeout, ctx, Close
 	err   error // first fatal error; the session is unusable once set
 
-	timer  *time.Timer    // Options.Timeout watchdog, reused
-	reader *MessageReader // open Retr/Top reader, nil when idle
-	stamp  string         // APOP timestamp from the greeting
-	inAuth bool           // a SASL exchange is in progress: mask what is sent
-	secret string         // password being sent, masked in replies
-	stat   int            // message count of the last STAT, -1 before one
+	timer   *time.Timer    // Options.Timeout watchdog, reused
+	reader  *MessageReader // open Retr/Top reader, nil when idle
+	stamp   string         // APOP timestamp from the greeting
+	inAuth  bool           // a SASL exchange is in progress: mask what is sent
+	secrets redact.Set     // the login's secrets and their wire forms, masked in every reply
+	stat    int            // message count of the last STAT, -1 before one
 }
 
 // NewClient returns a Client speaking POP3 over conn. It does no I/O;
@@ -135,6 +137,7 @@ func (c *Client) fail(cmd string, err error) error {
 		if pe.Command == "" {
 			pe.Command = cmd
 		}
+		pe.Msg = c.secrets.Scrub(pe.Msg) // it may quote the server's line
 		return pe
 	}
 	return fmt.Errorf("pop3: %s: %w", cmd, err)

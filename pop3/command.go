@@ -175,21 +175,22 @@ func verb(line string) string {
 	return strings.ToUpper(line)
 }
 
-// withSecret runs fn with secret masked in replies: a server that echoes
-// the password in its answer must not get it into a trace or an error.
+// withSecret runs fn after adding secret to what is masked in replies: a
+// server that echoes the password in its answer (now or later in the
+// session) must not get it into a trace or an error.
 func (c *Client) withSecret(secret string, fn func() error) error {
-	c.secret = secret
-	defer func() { c.secret = "" }()
+	c.secrets.Secret(secret)
 	return fn()
 }
 
-// scrub masks the current secret in server text.
-func (c *Client) scrub(s string) string {
-	if c.secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.secret, "*****")
-}
+// AddSecret adds a password or token to what is masked in every later
+// reply (trace and errors), with its base64 and SASL forms. Auth adds the
+// SASL responses itself; the caller adds the password or token behind
+// them.
+func (c *Client) AddSecret(secret string) { c.secrets.Secret(secret) }
+
+// scrub masks the secrets in server text.
+func (c *Client) scrub(s string) string { return c.secrets.Scrub(s) }
 
 // mask hides the secret part of a command line for the trace.
 func mask(cmd, line string, inAuth bool) string {

@@ -65,7 +65,9 @@ func (c *Client) APOP(ctx context.Context, name, pw string) error {
 		return &ProtocolError{Command: "APOP", Msg: "the server greeting has no APOP timestamp"}
 	}
 	sum := md5.Sum([]byte(c.stamp + pw))
-	line := "APOP " + name + " " + hex.EncodeToString(sum[:])
+	digest := hex.EncodeToString(sum[:])
+	line := "APOP " + name + " " + digest
+	c.secrets.Response([]byte(name + " " + digest)) // the digest is a dictionary-attack target
 	return c.withSecret(pw, func() error {
 		_, err := c.simple(ctx, "APOP", line, "APOP "+name+" *****")
 		return err

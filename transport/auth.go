@@ -79,6 +79,9 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 		var signers []ssh.Signer
 		seen := map[string]bool{}
 		add := func(sg ssh.Signer) {
+			if sg = restrictSigner(sg, s.algos.pubkeys); sg == nil {
+				return // PubkeyAcceptedAlgorithms excludes it (ssh-rsa, say)
+			}
 			k := string(sg.PublicKey().Marshal())
 			if !seen[k] {
 				seen[k] = true

@@ -57,41 +57,37 @@ func (h *hostKeyChecker) recordFile() string {
 // knownAlgorithms returns the host key algorithm preference for the
 // handshake: the algorithms of the keys known for the host first, so that
 // the server shows a key we can verify instead of its preferred one (as ssh
-// does), then the other supported ones. Nil (the library default) when no
-// key is known.
-func (h *hostKeyChecker) knownAlgorithms() []string {
+// does), then the other allowed ones; every one of them in allowed
+// (HostKeyAlgorithms, see sshalgos.go). allowed itself when no key is known.
+func (h *hostKeyChecker) knownAlgorithms(allowed []string) []string {
 	// Any key that is in no known_hosts file will do as the probe.
 	probe := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 	signer, err := ssh.NewSignerFromKey(probe)
 	if err != nil {
-		return nil
+		return allowed
 	}
 	err = h.check(h.s.knownHostsName(), placeholderAddr{}, signer.PublicKey())
 	var ke *knownhosts.KeyError
 	if !errors.As(err, &ke) {
-		return nil
+		return allowed
 	}
 	var algos []string
 	add := func(a ...string) {
 		for _, x := range a {
-			if !contains(algos, x) {
+			if contains(allowed, x) && !contains(algos, x) {
 				algos = append(algos, x)
 			}
 		}
 	}
-	supported := ssh.SupportedAlgorithms().HostKeys
 	for _, k := range ke.Want {
 		switch t := k.Key.Type(); {
 		case t == ssh.KeyAlgoRSA:
 			add(ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA)
-		case contains(supported, t):
+		default:
 			add(t)
 		}
 	}
-	if len(algos) == 0 {
-		return nil
-	}
-	add(supported...)
+	add(allowed...)
 	return algos
 }
 

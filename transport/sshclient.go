@@ -121,10 +121,15 @@ func dialSSH(ctx context.Context, t SSHTarget, opts SSHOptions, depth int) (*SSH
 	defer auth.close()
 
 	config := &ssh.ClientConfig{
+		Config: ssh.Config{
+			KeyExchanges: s.algos.kex,
+			Ciphers:      s.algos.ciphers,
+			MACs:         s.algos.macs,
+		},
 		User:              s.user,
 		Auth:              auth.methods,
 		HostKeyCallback:   hk.callback,
-		HostKeyAlgorithms: hk.knownAlgorithms(),
+		HostKeyAlgorithms: hk.knownAlgorithms(s.algos.hostKeys),
 	}
 	addr := s.addr()
 	opts.Logger.Debug("ssh: connecting", "addr", addr, "user", s.user, "alias", s.alias)
@@ -229,6 +234,9 @@ func classifyHandshakeError(err error, hk *hostKeyChecker, auth *authSetup, s *s
 	var herr *HostKeyError
 	if errors.As(err, &herr) {
 		return herr
+	}
+	if aerr := algorithmError(err, s.alias, addr); aerr != nil {
+		return aerr
 	}
 	if hk.err != nil {
 		return hk.err

@@ -38,7 +38,8 @@ type sshSettings struct {
 	compression    bool
 	aliveInterval  time.Duration
 	aliveCountMax  int
-	proxyJump      string   // ProxyJump hops, "" for a direct connection
+	proxyJump      string // ProxyJump hops, "" for a direct connection
+	algos          *sshAlgorithms
 	unsupported    []string // options set that the client cannot honour
 }
 
@@ -214,6 +215,12 @@ func resolveSSH(t SSHTarget, cfg *ssh_config.Config, home, localUser string) (*s
 	s.kbdInteractive = yes("KbdInteractiveAuthentication", true)
 	s.batchMode = yes("BatchMode", false)
 	s.compression = yes("Compression", false)
+
+	algos, err := resolveAlgorithms(t.Host, get)
+	if err != nil {
+		return nil, err
+	}
+	s.algos = algos
 
 	if v := get("ProxyJump"); v != "" && !strings.EqualFold(v, "none") {
 		s.proxyJump = v

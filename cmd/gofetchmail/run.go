@@ -25,6 +25,10 @@ import (
 
 // run is the whole program; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	// Before anything secret is read: no core dump may hold a password.
+	if err := makeUndumpable(); err != nil {
+		fmt.Fprintf(stderr, "gofetchmail: cannot make the process undumpable (a core dump could hold the password): %v\n", err)
+	}
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(args[1:], stdout, stderr)
 	}

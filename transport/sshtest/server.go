@@ -38,6 +38,11 @@ type ServerOptions struct {
 	StallGlobalRequests bool
 	// Logf, if set, receives a line per notable event.
 	Logf func(format string, args ...any)
+	// Algorithms, if set, restricts the key exchanges, ciphers and MACs the
+	// server offers (to play a legacy server offering only SHA-1 ones, say).
+	// The host key algorithms follow from HostKey: wrap it with
+	// ssh.NewSignerWithAlgorithms to offer only ssh-rsa.
+	Algorithms ssh.Config
 }
 
 // Server is a running in-process SSH server.
@@ -67,7 +72,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		}
 	}
 	s := &Server{HostKey: hostKey, opts: opts, conns: map[net.Conn]struct{}{}}
-	cfg := &ssh.ServerConfig{}
+	cfg := &ssh.ServerConfig{Config: opts.Algorithms}
 	if len(opts.Users) > 0 {
 		cfg.PasswordCallback = s.checkPassword
 		cfg.KeyboardInteractiveCallback = func(c ssh.ConnMetadata, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
