@@ -472,6 +472,8 @@ func checkDumpSchema(t tb, text string) {
 	dump := checkRC(t, `poll pop.example.org proto pop3 sshtunnel "joe@gw"
   user joe there is joe here password secret maildir "~/Maildir" tokencommand "tok"
   user ann there is ann here mbox "/var/mail/ann" passwordfile "/p"
+  user bob there is bob here oauthprovider google oauthauthurl "https://a/a" oauthdeviceurl "https://a/d"
+    oauthtokenurl "https://a/t" oauthscope "s" oauthclientid "c" oauthclientsecret "x"
 `)
 	actual := map[string]bool{}
 	var walk func(v any)
