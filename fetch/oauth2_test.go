@@ -95,6 +95,9 @@ func checkOAuthPoll(t *testing.T, c oauthCase, as *oauthtest.Server, res Result,
 	if c.logHas != "" && !strings.Contains(text, c.logHas) {
 		t.Errorf("log lacks %q:\n%s", c.logHas, text)
 	}
+	if c.logHas == "" && strings.Contains(text, "refused the stored OAuth2 access token") {
+		t.Errorf("a token about to expire was sent instead of refreshed first:\n%s", text)
+	}
 	for _, s := range secrets {
 		if s != "" && strings.Contains(text, s) {
 			t.Errorf("a token appears in the log:\n%s", text)
