@@ -202,6 +202,10 @@ func checkGofetchmail(t tb, line string, args []string) {
 		argv = []string{"demo", filepath.Join(home, "demo")}
 	case len(args) > 0 && args[0] == "completion":
 		argv = args
+	case len(args) > 0 && args[0] == "oauth2":
+		// A login needs a browser and a provider: the example's options
+		// are parsed, then --help ends the run (exit 0, stderr empty).
+		argv = append(append([]string{}, args...), "--help")
 	default:
 		argv = []string{"--configdump"}
 		for i := 0; i < len(args); i++ {
@@ -225,7 +229,7 @@ func checkGofetchmail(t tb, line string, args []string) {
 		}
 	}
 	for _, a := range argv {
-		if a == "--" {
+		if a == "--" || argv[0] == "oauth2" { // its own options, checked by its parser
 			break
 		}
 		if name, ok := strings.CutPrefix(a, "--"); ok {

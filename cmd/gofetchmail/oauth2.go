@@ -37,12 +37,15 @@ func runOAuth2(args []string, stdout, stderr io.Writer) int {
 	device := fs.Bool("device", false, "use the device authorization grant (a code to enter on another device)")
 	noBrowser := fs.Bool("no-browser", false, "do not try to open a web browser")
 	rcfile := fs.StringP("fetchmailrc", "f", "", "the rc file")
+	fs.Usage = func() {} // printed below, on stdout for --help
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprintln(stdout, oauth2Usage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return 0
 		}
-		fmt.Fprintln(stderr, oauth2Usage)
+		fmt.Fprintf(stderr, "gofetchmail: oauth2 login: %v\n%s\n", err, oauth2Usage)
 		return int(fetch.StatusSyntax)
 	}
 	if fs.NArg() > 2 {
