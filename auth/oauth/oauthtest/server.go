@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,6 +34,9 @@ type Options struct {
 	Interval  int           // device polling interval in seconds; 0 means 1
 	// DenyDevice makes device logins end with access_denied once polled.
 	DenyDevice bool
+	// Addr, if set, is where to listen instead of a free port of
+	// 127.0.0.1 (a mail server configured to introspect there).
+	Addr string
 }
 
 // Server is a running fake authorization server.
@@ -63,8 +67,19 @@ type device struct {
 	expires  time.Time
 }
 
-// NewServer starts a server on 127.0.0.1.
+// NewServer starts a server on a free port of 127.0.0.1 (it panics if it
+// cannot, as httptest.NewServer does).
 func NewServer(opts Options) *Server {
+	opts.Addr = ""
+	s, err := Listen(opts)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Listen starts a server on opts.Addr, or on a free port of 127.0.0.1.
+func Listen(opts Options) (*Server, error) {
 	if opts.AccessTTL == 0 {
 		opts.AccessTTL = time.Hour
 	}
@@ -77,9 +92,18 @@ func NewServer(opts Options) *Server {
 	mux.HandleFunc("/device", s.device)
 	mux.HandleFunc("/token", s.token)
 	mux.HandleFunc("/introspect", s.introspect)
-	s.hs = httptest.NewServer(mux)
+	s.hs = httptest.NewUnstartedServer(mux)
+	if opts.Addr != "" {
+		ln, err := net.Listen("tcp", opts.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("oauthtest: %w", err)
+		}
+		s.hs.Listener.Close()
+		s.hs.Listener = ln
+	}
+	s.hs.Start()
 	s.URL = s.hs.URL
-	return s
+	return s, nil
 }
 
 // Close stops the server.
