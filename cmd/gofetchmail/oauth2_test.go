@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,10 +66,10 @@ type oauthRig struct {
 // newOAuthRig writes an rc file with one account per mail server given
 // (name -> "proto port"), all authorized against one fake authorization
 // server that wants the client secret in a Basic header.
-func newOAuthRig(t *testing.T, entries string) *oauthRig {
+func newOAuthRig(t *testing.T, entries string, accessTTL time.Duration) *oauthRig {
 	t.Helper()
 	r := &oauthRig{bin: gofetchmailBinary(t), home: t.TempDir()}
-	r.as = oauthtest.NewServer(oauthtest.Options{ClientID: "cid", ClientSecret: "TopClientSecret", BasicAuth: true, User: "msingh"})
+	r.as = oauthtest.NewServer(oauthtest.Options{ClientID: "cid", ClientSecret: "TopClientSecret", BasicAuth: true, User: "msingh", AccessTTL: accessTTL})
 	t.Cleanup(r.as.Close)
 	r.maildir = filepath.Join(r.home, "Maildir")
 	r.rc = filepath.Join(r.home, "rc")
@@ -181,7 +183,7 @@ func TestOAuth2LifecycleBinary(t *testing.T) {
   user msingh there is tester here OAUTH preconnect "env > %s"
 poll localhost proto imap port %s auth oauthbearer
   user msingh there is tester here OAUTH
-`, pport, envFile, iport))
+`, pport, envFile, iport), time.Hour)
 	as = r.as
 	popTok, imTok := r.tokenFile("msingh", "127.0.0.1"), r.tokenFile("msingh", "localhost")
 
@@ -265,4 +267,78 @@ poll localhost proto imap port %s auth oauthbearer
 		t.Fatalf("revoked: exit %d, want 3 and %q", code, want)
 	}
 	noSecrets(t, "a revoked poll", out, secrets)
+}
+
+// TestOAuth2DaemonSyslog: a daemon refreshes an access token before it
+// expires (not after the server refused it), and its syslog records, at
+// -v -v, hold no token.
+func TestOAuth2DaemonSyslog(t *testing.T) {
+	t.Setenv("FETCHMAILHOME", "")
+	var as *oauthtest.Server
+	mbox := pop3test.NewMailbox("msingh", "foobar", pop3test.Message{Data: []byte("Subject: one\n\nbody\n")})
+	pop, err := pop3test.NewServer(mbox, &pop3test.ServerOptions{SASL: []string{"XOAUTH2"}, TokenOK: func(tok string) bool { return as.Valid(tok) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pop.Close()
+	_, pport, _ := strings.Cut(pop.Addr, ":")
+	// Valid for 2 s beyond the refresh margin: the daemon must refresh
+	// within a few polls, before the server could refuse it.
+	r := newOAuthRig(t, fmt.Sprintf("poll 127.0.0.1 proto pop3 port %s auth oauthbearer\n  user msingh there is tester here OAUTH\n", pport), oauth.Margin+2*time.Second)
+	as = r.as
+	if code, _ := r.login(t, browser); code != 0 {
+		t.Fatalf("login: %d", code)
+	}
+	tokfile := r.tokenFile("msingh", "127.0.0.1")
+	secrets := r.secrets(t, tokfile)
+
+	sock := filepath.Join(r.home, "log.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := r.cmd(ctx, "-f", r.rc, "-d", "1", "--nodetach", "--syslog", "-v", "-v")
+	c.Env = append(c.Env, "GOFETCHMAIL_SYSLOG_SOCKET="+sock)
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			c.Process.Signal(syscall.SIGTERM)
+			c.Wait()
+		}
+	}
+	defer stop()
+	var records []string
+	buf := make([]byte, 16384)
+	for as.Requests("refresh_token") < 2 {
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		n, err := conn.Read(buf)
+		if err != nil {
+			stop()
+			t.Fatalf("reading syslog records: %v; got:\n%s\n%s", err, strings.Join(records, "\n"), out.String())
+		}
+		records = append(records, string(buf[:n]))
+		secrets = append(secrets, r.secrets(t, tokfile)...)
+	}
+	stop() // before its output is read
+	all := strings.Join(records, "\n")
+	if !strings.Contains(all, "POP3> AUTH XOAUTH2") {
+		t.Errorf("no -v -v protocol trace in the syslog records:\n%s", all)
+	}
+	if strings.Contains(all, "refused the stored OAuth2 access token") {
+		t.Errorf("the daemon sent a token about to expire instead of refreshing it first:\n%s", all)
+	}
+	noSecrets(t, "the syslog records", all, secrets)
+	noSecrets(t, "the daemon's output", out.String(), secrets)
+	if len(maildirFiles(t, r.maildir)) != 1 {
+		t.Errorf("%d delivered", len(maildirFiles(t, r.maildir)))
+	}
 }
