@@ -98,7 +98,10 @@ func (s *session) withToken(ctx context.Context, login func(tok string) error) e
 	if err != nil {
 		return &Error{Poll: s.label, Status: StatusSyntax, Err: err}
 	}
-	tok, fresh, err := src.AccessToken(ctx)
+	// The token endpoint is bounded by the rc timeout, as the server is.
+	tctx, cancel := context.WithTimeout(ctx, s.timeout())
+	tok, fresh, err := src.AccessToken(tctx)
+	cancel()
 	if err != nil {
 		return s.oauthErr(err)
 	}
@@ -107,7 +110,10 @@ func (s *session) withToken(ctx context.Context, login func(tok string) error) e
 		return err
 	}
 	s.opts.logger().Info("the server refused the stored OAuth2 access token; refreshing it", "poll", s.label)
-	if tok, err = src.Refresh(ctx); err != nil {
+	tctx, cancel = context.WithTimeout(ctx, s.timeout())
+	tok, err = src.Refresh(tctx)
+	cancel()
+	if err != nil {
 		return s.oauthErr(err)
 	}
 	return login(tok)
@@ -127,11 +133,12 @@ func serverRefused(err error) bool {
 func (s *session) oauthErr(err error) error {
 	var re *oauth.ReauthError
 	var ee *oauth.EndpointError
+	var fe *oauth.FileError
 	st := StatusSocket
 	switch {
 	case errors.As(err, &re), errors.As(err, &ee):
 		st = StatusAuthFail
-	case strings.Contains(err.Error(), "token file"), strings.Contains(err.Error(), "token directory"):
+	case errors.As(err, &fe):
 		st = StatusIOErr
 	}
 	return &Error{Poll: s.label, Status: st, Err: err}

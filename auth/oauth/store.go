@@ -25,6 +25,17 @@ type Stored struct {
 // ErrNoToken is the cause when an account has no token file yet.
 var ErrNoToken = errors.New("no OAuth2 token stored")
 
+// FileError is a token file or directory that cannot be read, trusted or
+// written; the poll that meets one ends without logging in.
+type FileError struct{ Err error }
+
+func (e *FileError) Error() string { return e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+func fileErr(format string, args ...any) error {
+	return &FileError{Err: fmt.Errorf(format, args...)}
+}
+
 // maxTokenFile bounds what is read of a token file.
 const maxTokenFile = 64 << 10
 
@@ -39,11 +50,11 @@ func Load(path string) (*Stored, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxTokenFile))
 	if err != nil {
-		return nil, fmt.Errorf("token file %s: %w", path, err)
+		return nil, fileErr("token file %s: %w", path, err)
 	}
 	var st Stored
 	if err := json.Unmarshal(data, &st); err != nil || st.RefreshToken == "" {
-		return nil, fmt.Errorf("token file %s is damaged (no refresh token in it); run gofetchmail oauth2 login again", path)
+		return nil, fileErr("token file %s is damaged (no refresh token in it); run gofetchmail oauth2 login again", path)
 	}
 	return &st, nil
 }
@@ -57,23 +68,23 @@ func openPrivate(path string) (*os.File, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("%w in %s", ErrNoToken, path)
 	case errors.Is(err, syscall.ELOOP):
-		return nil, fmt.Errorf("token file %s is a symbolic link: refusing it (remove it and run gofetchmail oauth2 login again)", path)
+		return nil, fileErr("token file %s is a symbolic link: refusing it (remove it and run gofetchmail oauth2 login again)", path)
 	case err != nil:
-		return nil, fmt.Errorf("token file: %w", err)
+		return nil, fileErr("token file: %w", err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("token file: %w", err)
+		return nil, fileErr("token file: %w", err)
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	switch {
 	case !fi.Mode().IsRegular():
-		err = fmt.Errorf("token file %s is not a regular file: refusing it", path)
+		err = fileErr("token file %s is not a regular file: refusing it", path)
 	case !ok || int(st.Uid) != os.Geteuid():
-		err = fmt.Errorf("token file %s is not owned by uid %d: refusing it (remove it and run gofetchmail oauth2 login again)", path, os.Geteuid())
+		err = fileErr("token file %s is not owned by uid %d: refusing it (remove it and run gofetchmail oauth2 login again)", path, os.Geteuid())
 	case fi.Mode().Perm()&0o077 != 0:
-		err = fmt.Errorf("token file %s may be read or written by others (mode %04o): refusing it; chmod 600 it if nobody else could have changed it", path, fi.Mode().Perm())
+		err = fileErr("token file %s may be read or written by others (mode %04o): refusing it; chmod 600 it if nobody else could have changed it", path, fi.Mode().Perm())
 	}
 	if err != nil {
 		f.Close()
@@ -93,13 +104,13 @@ func Save(path string, st *Stored) error {
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("token directory: %w", err)
+		return fileErr("token directory: %w", err)
 	}
 	if err := checkDir(dir); err != nil {
 		return err
 	}
 	if err := writeExclusive(path, append(data, '\n')); err != nil {
-		return fmt.Errorf("storing the token in %s: %w", path, err)
+		return fileErr("storing the token in %s: %w", path, err)
 	}
 	return nil
 }
@@ -109,16 +120,16 @@ func Save(path string, st *Stored) error {
 func checkDir(dir string) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
-		return fmt.Errorf("token directory: %w", err)
+		return fileErr("token directory: %w", err)
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	switch {
 	case !fi.IsDir():
-		return fmt.Errorf("token directory %s is not a directory (a symbolic link?): refusing it", dir)
+		return fileErr("token directory %s is not a directory (a symbolic link?): refusing it", dir)
 	case !ok || int(st.Uid) != os.Geteuid():
-		return fmt.Errorf("token directory %s is not owned by uid %d: refusing it", dir, os.Geteuid())
+		return fileErr("token directory %s is not owned by uid %d: refusing it", dir, os.Geteuid())
 	case fi.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("token directory %s may be written by others (mode %04o): refusing it; chmod 700 it", dir, fi.Mode().Perm())
+		return fileErr("token directory %s may be written by others (mode %04o): refusing it; chmod 700 it", dir, fi.Mode().Perm())
 	}
 	return nil
 }
