@@ -134,6 +134,45 @@ func TestDeviceLogin(t *testing.T) {
 	}
 }
 
+// TestDeviceSlowDown: after slow_down the client waits 5 s longer
+// (RFC 8628 section 3.5); a poll before that would be answered slow_down
+// again and show in the log.
+func TestDeviceSlowDown(t *testing.T) {
+	srv := oauthtest.NewServer(oauthtest.Options{ClientID: "cid", SlowDownFirst: true})
+	defer srv.Close()
+	conf, _ := settings(srv, "").Config()
+	out := &syncBuf{}
+	go func() {
+		re := regexp.MustCompile(`enter the code (\S+)`)
+		for i := 0; i < 500; i++ {
+			if m := re.FindStringSubmatch(out.String()); m != nil {
+				srv.Approve(m[1])
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	if _, err := (&oauth.Login{Config: conf, Out: out}).Device(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(srv.Log) != 2 || !strings.HasSuffix(srv.Log[0], "slow_down") || strings.Contains(srv.Log[1], " ") {
+		t.Fatalf("token requests %q, want one slow_down, then the token", srv.Log)
+	}
+}
+
+// TestDeviceExpired: a code never entered ends the login with one line
+// saying so.
+func TestDeviceExpired(t *testing.T) {
+	srv := oauthtest.NewServer(oauthtest.Options{ClientID: "cid", DeviceTTL: 2 * time.Second})
+	defer srv.Close()
+	conf, _ := settings(srv, "").Config()
+	_, err := (&oauth.Login{Config: conf, Out: &syncBuf{}}).Device(context.Background())
+	t.Log(err)
+	if err == nil || !strings.Contains(err.Error(), "expired") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestDeviceDenied(t *testing.T) {
 	srv := oauthtest.NewServer(oauthtest.Options{ClientID: "cid", DenyDevice: true})
 	defer srv.Close()

@@ -34,6 +34,11 @@ type Options struct {
 	Interval  int           // device polling interval in seconds; 0 means 1
 	// DenyDevice makes device logins end with access_denied once polled.
 	DenyDevice bool
+	// SlowDownFirst answers the first poll of a device login slow_down;
+	// from then on that login's interval is 5 s longer (RFC 8628 3.5).
+	SlowDownFirst bool
+	// DeviceTTL is the life of a device code; 0 means 10 minutes.
+	DeviceTTL time.Duration
 	// Addr, if set, is where to listen instead of a free port of
 	// 127.0.0.1 (a mail server configured to introspect there).
 	Addr string
@@ -60,6 +65,7 @@ type Server struct {
 type authCode struct{ challenge, redirect string }
 
 type device struct {
+	interval time.Duration
 	userCode string
 	approved bool
 	last     time.Time
@@ -225,10 +231,14 @@ func (s *Server) device(w http.ResponseWriter, r *http.Request) {
 	}
 	dc, uc := random(), strings.ToUpper(random()[:8])
 	s.mu.Lock()
-	s.devices[dc] = &device{userCode: uc, expires: time.Now().Add(10 * time.Minute)}
+	ttl := s.opts.DeviceTTL
+	if ttl == 0 {
+		ttl = 10 * time.Minute
+	}
+	s.devices[dc] = &device{userCode: uc, expires: time.Now().Add(ttl), interval: time.Duration(s.opts.Interval) * time.Second}
 	s.mu.Unlock()
 	writeJSON(w, map[string]any{"device_code": dc, "user_code": uc, "verification_uri": s.URL + "/verify",
-		"expires_in": 600, "interval": s.opts.Interval})
+		"expires_in": int(ttl / time.Second), "interval": s.opts.Interval})
 }
 
 // clientOK checks the client's credentials where the options say they go.
@@ -288,8 +298,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		case time.Now().After(d.expires):
 			fail("expired_token")
 			return
-		case !d.last.IsZero() && time.Since(d.last) < time.Duration(s.opts.Interval)*time.Second-100*time.Millisecond:
+		case !d.last.IsZero() && time.Since(d.last) < d.interval-100*time.Millisecond:
 			d.last = time.Now()
+			fail("slow_down") // polled too early
+			return
+		case s.opts.SlowDownFirst && d.last.IsZero():
+			d.last = time.Now()
+			d.interval += 5 * time.Second
 			fail("slow_down")
 			return
 		}
