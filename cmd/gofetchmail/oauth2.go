@@ -94,7 +94,10 @@ func runOAuth2(args []string, stdout, stderr io.Writer) int {
 	path := fetch.OAuth2TokenFile(j, home)
 	if err := oauth.StoreLogin(path, tok); err != nil {
 		fmt.Fprintf(stderr, "gofetchmail: oauth2 login: %s: %v\n", j.Label(), err)
-		return int(fetch.StatusIOErr)
+		if fe := (*oauth.FileError)(nil); errors.As(err, &fe) {
+			return int(fetch.StatusIOErr)
+		}
+		return int(fetch.StatusAuthFail) // a grant without a refresh token
 	}
 	fmt.Fprintf(stdout, "Authorized %s; the tokens are stored in %s.\n", j.Label(), path)
 	return 0

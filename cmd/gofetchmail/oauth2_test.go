@@ -342,3 +342,22 @@ func TestOAuth2DaemonSyslog(t *testing.T) {
 		t.Errorf("%d delivered", len(maildirFiles(t, r.maildir)))
 	}
 }
+
+// TestOAuth2LoginRefusesLinkedDir: a token directory that is a symbolic
+// link (someone else could point it anywhere) is refused with exit 6, and
+// nothing is written through it.
+func TestOAuth2LoginRefusesLinkedDir(t *testing.T) {
+	t.Setenv("FETCHMAILHOME", "")
+	r := newOAuthRig(t, "poll 127.0.0.1 proto pop3 port 1 auth oauthbearer\n  user msingh there is tester here OAUTH\n", time.Hour)
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(r.home, ".gofetchmail-oauth2")); err != nil {
+		t.Fatal(err)
+	}
+	code, out := r.login(t, browser)
+	if code != 6 || !strings.Contains(out, "symbolic link") {
+		t.Fatalf("exit %d, want 6 and a line about the link", code)
+	}
+	if names, _ := os.ReadDir(elsewhere); len(names) != 0 {
+		t.Fatalf("written through the link: %v", names)
+	}
+}
