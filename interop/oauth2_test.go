@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,5 +125,62 @@ func loginInProcess(t *testing.T, as *oauthtest.Server, path string) {
 	}
 	if err := oauth.StoreLogin(path, tok); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTokenNeverShown is TestPasswordNeverShown for OAuth2: a poll that
+// refreshes a refused token at -v -v with a log file shows neither the
+// refused nor the new access token nor a refresh token, in the output,
+// the log file or any file left in the home but the token file itself.
+func TestTokenNeverShown(t *testing.T) {
+	if rig["RIG_OAUTH2_PORT"] == "" {
+		t.Skip("the rig was started without RIG_OAUTH2=1 (scripts/test starts it so)")
+	}
+	for _, proto := range []string{"pop3", "imap"} {
+		t.Run(proto, func(t *testing.T) {
+			as, err := oauthtest.Listen(oauthtest.Options{ClientID: "cid", User: rig["RIG_USER"], Addr: "127.0.0.1:" + rig["RIG_OAUTH2_PORT"]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer as.Close()
+			port := map[string]string{"pop3": rig["RIG_POP3_PORT"], "imap": rig["RIG_IMAP_PORT"]}[proto]
+			h := newHome(t, rig["RIG_CLIENT_KEY"], true)
+			rc := h.rc(t, ownPid(h, fmt.Sprintf(`poll 127.0.0.1 protocol %s port %s timeout 30 auth oauthbearer
+  user msingh there is manish here no rewrite sslproto ''
+  oauthclientid cid oauthauthurl "%s" oauthtokenurl "%s"
+`, proto, port, as.AuthURL(), as.TokenURL())))
+			tokfile := oauth.FileName(filepath.Join(h.dir, "oauth2"), "msingh", "127.0.0.1")
+			loginInProcess(t, as, tokfile)
+			before, _ := oauth.Load(tokfile)
+			as.Invalidate()
+			fill(t, 2)
+			logfile := filepath.Join(h.dir, "gofetchmail.log")
+			r := h.runArgs(t, "-v", "-v", "-f", rc, "--maildir", h.maildir(), "-L", logfile)
+			expectExit(t, r, 0)
+			after, _ := oauth.Load(tokfile)
+			secrets := []string{before.AccessToken, before.RefreshToken, after.AccessToken, after.RefreshToken}
+			trace := r.stdout + r.stderr + readLog(logfile)
+			if !strings.Contains(trace, "refused the stored OAuth2 access token") || !strings.Contains(strings.ToUpper(trace), strings.ToUpper(proto)+"> ") {
+				t.Fatalf("no refresh or no protocol trace to check:\n%s", trace)
+			}
+			for _, s := range secrets {
+				if strings.Contains(trace, s) {
+					t.Errorf("a token appears in the output or the log:\n%s", trace)
+				}
+			}
+			filepath.WalkDir(h.dir, func(path string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() || path == rc || path == tokfile {
+					return nil
+				}
+				data, err := os.ReadFile(path)
+				for _, s := range secrets {
+					if err == nil && strings.Contains(string(data), s) {
+						t.Errorf("a token appears in %s", path)
+					}
+				}
+				return nil
+			})
+			serverHolds(t, 0)
+		})
 	}
 }
