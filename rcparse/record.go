@@ -76,53 +76,57 @@ type rawServer struct {
 
 // rawUser is the user part of fetchmail's struct query.
 type rawUser struct {
-	remotename        *string
-	password          *string
-	localnames        []LocalName // without the wildcard
-	wildcard          bool
-	mda, bsmtp        *string
-	listener          int // 0 unset, 1 SMTP, 2 LMTP
-	smtpaddress       *string
-	smtpname          *string
-	preconnect        *string
-	postconnect       *string
-	keep              int
-	flush             int
-	limitflush        int
-	fetchall          int
-	rewrite           int
-	forcecr           int
-	stripcr           int
-	pass8bits         int
-	dropstatus        int
-	dropdelivered     int
-	mimedecode        int
-	idle              int
-	forceidle         int
-	ssl               int
-	sslkey            *string
-	sslcert           *string
-	sslproto          *string
-	sslcertck         int
-	sslcertfile       *string
-	sslcertpath       *string
-	sslcommonname     *string
-	sslfingerprint    *string
-	limit             int // user numbers: 0 unset, explicit 0 stored as -1
-	warnings          int
-	fetchlimit        int
-	fetchsizelimit    int
-	fastuidl          int
-	batchlimit        int
-	expunge           int
-	properties        *string
-	smtphunt          []string
-	domainlist        []string
-	antispam          []int
-	mailboxes         []string
-	passwordfile      *string
-	passwordfd        *int
-	tokencommand      *string
+	remotename     *string
+	password       *string
+	localnames     []LocalName // without the wildcard
+	wildcard       bool
+	mda, bsmtp     *string
+	listener       int // 0 unset, 1 SMTP, 2 LMTP
+	smtpaddress    *string
+	smtpname       *string
+	preconnect     *string
+	postconnect    *string
+	keep           int
+	flush          int
+	limitflush     int
+	fetchall       int
+	rewrite        int
+	forcecr        int
+	stripcr        int
+	pass8bits      int
+	dropstatus     int
+	dropdelivered  int
+	mimedecode     int
+	idle           int
+	forceidle      int
+	ssl            int
+	sslkey         *string
+	sslcert        *string
+	sslproto       *string
+	sslcertck      int
+	sslcertfile    *string
+	sslcertpath    *string
+	sslcommonname  *string
+	sslfingerprint *string
+	limit          int // user numbers: 0 unset, explicit 0 stored as -1
+	warnings       int
+	fetchlimit     int
+	fetchsizelimit int
+	fastuidl       int
+	batchlimit     int
+	expunge        int
+	properties     *string
+	smtphunt       []string
+	domainlist     []string
+	antispam       []int
+	mailboxes      []string
+	passwordfile   *string
+	passwordfd     *int
+	tokencommand   *string
+	maildir        *string
+	mbox           *string
+
+	// OAuth2 done by the program (gofetchmail extensions).
 	oauthprovider     *string
 	oauthauthurl      *string
 	oauthdeviceurl    *string
@@ -130,8 +134,6 @@ type rawUser struct {
 	oauthscope        *string
 	oauthclientid     *string
 	oauthclientsecret *string
-	maildir           *string
-	mbox              *string
 }
 
 // query is one fetchmail struct query: a server part shared by every user
