@@ -15,4 +15,7 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require github.com/emersion/go-message v0.18.2 // indirect
+require (
+	github.com/emersion/go-message v0.18.2 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
+)

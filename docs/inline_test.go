@@ -2,6 +2,7 @@ package docs
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -77,7 +78,18 @@ func TestManOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := longOptions(t)
+	opts := map[string]bool{}
+	for name := range longOptions(t) {
+		opts[name] = true
+	}
+	// and those of the oauth2 login subcommand
+	out, err := exec.Command(binary(t), "oauth2", "login", "--help").Output()
+	if err != nil {
+		t.Errorf("gofetchmail oauth2 login --help: %v", err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^\s+(?:-\S, )?--([a-z0-9-]+)`).FindAllStringSubmatch(string(out), -1) {
+		opts[m[1]] = true
+	}
 	seen := map[string]bool{}
 	for _, m := range regexp.MustCompile(`\\-\\-([a-z0-9](?:[a-z0-9]|\\-)*)`).FindAllStringSubmatch(string(b), -1) {
 		name := strings.ReplaceAll(m[1], `\-`, "-")

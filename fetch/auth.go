@@ -243,20 +243,21 @@ func (s *session) oauth(ctx context.Context, caps pop3.Capabilities) error {
 	if err := s.clearOK(); err != nil { // a bearer token is a password
 		return err
 	}
-	tok, err := s.token(ctx)
-	if err != nil {
-		return err
-	}
-	s.client.AddSecret(tok)
+	return s.withToken(ctx, func(tok string) error { return s.oauthLogin(ctx, caps, tok) })
+}
+
+// oauthLogin is one login with the access token tok.
+func (s *session) oauthLogin(ctx context.Context, caps pop3.Capabilities, tok string) error {
+	s.client.AddSecret(tok) // masked in what the server echoes
 	user := s.job.User.Remotename
 	host := queryName(s.job.Server)
 	if hasSASL(caps, "OAUTHBEARER") || !hasSASL(caps, "XOAUTH2") {
 		return s.client.Auth(ctx, pop3.NewOAuthBearerClient(user, tok, host, s.route.port))
 	}
-	if microsoftHost(host) || microsoftHost(s.route.host) {
+	if microsoftHost(host) || microsoftHost(s.route.host) || s.oauthProvider() == "microsoft" {
 		return s.client.Auth(ctx, pop3.NewXOAuth2Client(user, tok, true))
 	}
-	err = s.client.Auth(ctx, pop3.NewXOAuth2Client(user, tok, false))
+	err := s.client.Auth(ctx, pop3.NewXOAuth2Client(user, tok, false))
 	if retryable(err) {
 		s.opts.logger().Info("XOAUTH2 with the token on the AUTH line was refused; trying the two-step form", "poll", s.label)
 		return s.client.Auth(ctx, pop3.NewXOAuth2Client(user, tok, true))

@@ -32,15 +32,13 @@ func (s *session) imapAuthenticate(ctx context.Context, caps imap.Caps) error {
 		if err := s.clearOK(); err != nil {
 			return err
 		}
-		tok, err := s.token(ctx)
-		if err != nil {
-			return err
-		}
-		sess.AddSecret(tok)
-		if caps.SASL("OAUTHBEARER") || !caps.SASL("XOAUTH2") {
-			return sess.Authenticate(ctx, pop3.NewOAuthBearerClient(u.Remotename, tok, queryName(srv), s.route.port))
-		}
-		return sess.Authenticate(ctx, pop3.NewXOAuth2Client(u.Remotename, tok, false))
+		return s.withToken(ctx, func(tok string) error {
+			sess.AddSecret(tok) // masked in what the server echoes
+			if caps.SASL("OAUTHBEARER") || !caps.SASL("XOAUTH2") {
+				return sess.Authenticate(ctx, pop3.NewOAuthBearerClient(u.Remotename, tok, queryName(srv), s.route.port))
+			}
+			return sess.Authenticate(ctx, pop3.NewXOAuth2Client(u.Remotename, tok, false))
+		})
 	case "gssapi", "kerberos", "kerberos_v5", "kerberos_v4", "ntlm", "msn", "otp", "opie":
 		return s.authErr(fmt.Errorf("auth %s is not supported by gofetchmail (use any, password, cram-md5, external, ssh or oauthbearer)", method))
 	}

@@ -48,6 +48,11 @@ type Options struct {
 	Hostname string // local FQDN for the Received header; "" = os.Hostname
 	Now      func() time.Time
 
+	// OAuth2, if set, gives the token source of an account whose OAuth2
+	// tokens the program manages (ManagesOAuth2); nil means
+	// NewOAuth2Source with Home.
+	OAuth2 func(j Job) (OAuth2Tokens, error)
+
 	// Progress, if set, is called after each message of a poll's
 	// retrieval (for a progress display on a terminal).
 	Progress func(Progress)

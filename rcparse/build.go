@@ -154,5 +154,13 @@ func buildUser(u *rawUser, line int) *User {
 		Passwordfd:     u.passwordfd,
 		Tokencommand:   u.tokencommand,
 		Line:           line,
+
+		OAuthProvider:     u.oauthprovider,
+		OAuthAuthURL:      u.oauthauthurl,
+		OAuthDeviceURL:    u.oauthdeviceurl,
+		OAuthTokenURL:     u.oauthtokenurl,
+		OAuthScope:        u.oauthscope,
+		OAuthClientID:     u.oauthclientid,
+		OAuthClientSecret: u.oauthclientsecret,
 	}
 }

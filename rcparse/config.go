@@ -144,6 +144,16 @@ type User struct {
 	Mbox         *string `json:"mbox,omitempty"`
 	Tokencommand *string `json:"tokencommand,omitempty"` // OAuth2 token helper command
 
+	// OAuth2 done by the program (docs/oauth2.md). The client secret is
+	// never dumped: --configdump output gets pasted into bug reports.
+	OAuthProvider     *string `json:"oauthprovider,omitempty"`
+	OAuthAuthURL      *string `json:"oauthauthurl,omitempty"`
+	OAuthDeviceURL    *string `json:"oauthdeviceurl,omitempty"`
+	OAuthTokenURL     *string `json:"oauthtokenurl,omitempty"`
+	OAuthScope        *string `json:"oauthscope,omitempty"`
+	OAuthClientID     *string `json:"oauthclientid,omitempty"`
+	OAuthClientSecret *string `json:"-"`
+
 	// Line is the rc line where the user description starts (not part of
 	// the dump).
 	Line int `json:"-"`

@@ -81,7 +81,9 @@ func (c *Config) Summary(w io.Writer) {
 			if s.Skip {
 				p("  This host will not be queried when no host is specified.\n")
 			}
-			if u.Password == nil {
+			if u.OAuthProvider != nil || u.OAuthClientID != nil {
+				p("  OAuth2 tokens are obtained by gofetchmail (provider %s, client ID %s).\n", orNone(u.OAuthProvider), orNone(u.OAuthClientID))
+			} else if u.Password == nil {
 				p("  Password will be prompted for.\n")
 			} else {
 				p("  Password: *****\n")
@@ -178,4 +180,11 @@ func (c *Config) Summary(w io.Writer) {
 			p("  %s mode: %d local name(s) recognized: %s.\n", mode, len(u.Localnames), strings.Join(names, " "))
 		}
 	}
+}
+
+func orNone(s *string) string {
+	if s == nil || *s == "" {
+		return "none"
+	}
+	return *s
 }

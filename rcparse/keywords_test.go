@@ -103,6 +103,13 @@ func TestKeywords(t *testing.T) {
 		{"poll h user u forceidle passwordfd 3 tokencommand \"oauth2 get\"", func(c *Config, s *Server, u *User) bool {
 			return u.Forceidle && u.Passwordfd != nil && *u.Passwordfd == 3 && str(u.Tokencommand) == "oauth2 get"
 		}},
+		{"poll h auth oauthbearer user u oauthprovider google oauthauthurl \"https://a/auth\" oauthdeviceurl \"https://a/dev\" oauthtokenurl \"https://a/tok\" oauthscope \"s1 s2\" oauthclientid cid oauthclientsecret csec", func(c *Config, s *Server, u *User) bool {
+			return str(u.OAuthProvider) == "google" && str(u.OAuthAuthURL) == "https://a/auth" && str(u.OAuthDeviceURL) == "https://a/dev" &&
+				str(u.OAuthTokenURL) == "https://a/tok" && str(u.OAuthScope) == "s1 s2" && str(u.OAuthClientID) == "cid" && str(u.OAuthClientSecret) == "csec"
+		}},
+		{"defaults oauthclientid cid oauthclientsecret csec poll h user u", func(c *Config, s *Server, u *User) bool {
+			return str(u.OAuthClientID) == "cid" && str(u.OAuthClientSecret) == "csec"
+		}},
 		{"poll h user u forceidle no forceidle", func(c *Config, s *Server, u *User) bool { return !u.Forceidle }},
 		{"poll h user u maildir /m", func(c *Config, s *Server, u *User) bool { return str(u.Maildir) == "/m" }},
 		{"poll h user u is a mbox /b", func(c *Config, s *Server, u *User) bool { return names(u) == "a" && str(u.Mbox) == "/b" }},
@@ -175,5 +182,23 @@ func TestCheckPermissions(t *testing.T) {
 	}
 	if err := CheckPermissions(dir); err == nil || !strings.Contains(err.Error(), "must be a regular file") {
 		t.Errorf("directory: %v", err)
+	}
+}
+
+// TestConfigdumpHidesOAuthSecret: --configdump shows the OAuth2 settings
+// but never the client secret (dumps get pasted into bug reports).
+func TestConfigdumpHidesOAuthSecret(t *testing.T) {
+	cfg, _ := parseOK(t, "poll h auth oauthbearer user u oauthprovider microsoft oauthclientid cid oauthclientsecret VerySecretValue\n")
+	var b strings.Builder
+	if err := cfg.DumpJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "VerySecretValue") || !strings.Contains(b.String(), `"oauthclientid": "cid"`) {
+		t.Fatalf("dump:\n%s", b.String())
+	}
+	b.Reset()
+	cfg.Summary(&b)
+	if strings.Contains(b.String(), "VerySecretValue") {
+		t.Fatalf("-V shows the secret:\n%s", b.String())
 	}
 }

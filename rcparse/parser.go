@@ -299,7 +299,8 @@ func (p *parser) record() {
 // may start.
 var extServer = map[string]bool{"idletimeout": true, "sshtunnel": true}
 var extUser = map[string]bool{"forceidle": true, "noforceidle": true, "passwordfile": true,
-	"passwordfd": true, "tokencommand": true, "maildir": true, "mbox": true}
+	"passwordfd": true, "tokencommand": true, "maildir": true, "mbox": true,
+	"oauthprovider": true, "oauthauthurl": true, "oauthdeviceurl": true, "oauthtokenurl": true, "oauthscope": true, "oauthclientid": true, "oauthclientsecret": true}
 
 // isExt reports whether the lookahead is extension keyword set. In a list
 // (inList), it must also be followed by its argument, so that lists of
@@ -706,6 +707,20 @@ func (p *parser) userOption() {
 			u.passwordfd = &n
 		case "tokencommand":
 			u.tokencommand = p.strPtr()
+		case "oauthprovider":
+			u.oauthprovider = p.strPtr()
+		case "oauthauthurl":
+			u.oauthauthurl = p.strPtr()
+		case "oauthdeviceurl":
+			u.oauthdeviceurl = p.strPtr()
+		case "oauthtokenurl":
+			u.oauthtokenurl = p.strPtr()
+		case "oauthscope":
+			u.oauthscope = p.strPtr()
+		case "oauthclientid":
+			u.oauthclientid = p.strPtr()
+		case "oauthclientsecret":
+			u.oauthclientsecret = p.strPtr()
 		case "maildir":
 			u.maildir = p.pathPtr()
 		case "mbox":

@@ -125,6 +125,15 @@ type rawUser struct {
 	tokencommand   *string
 	maildir        *string
 	mbox           *string
+
+	// OAuth2 done by the program (gofetchmail extensions).
+	oauthprovider     *string
+	oauthauthurl      *string
+	oauthdeviceurl    *string
+	oauthtokenurl     *string
+	oauthscope        *string
+	oauthclientid     *string
+	oauthclientsecret *string
 }
 
 // query is one fetchmail struct query: a server part shared by every user
@@ -256,6 +265,13 @@ func optmerge(q *query, d *query) {
 		u.passwordfd = &v
 	}
 	mergeStr(&u.tokencommand, du.tokencommand)
+	mergeStr(&u.oauthprovider, du.oauthprovider)
+	mergeStr(&u.oauthauthurl, du.oauthauthurl)
+	mergeStr(&u.oauthdeviceurl, du.oauthdeviceurl)
+	mergeStr(&u.oauthtokenurl, du.oauthtokenurl)
+	mergeStr(&u.oauthscope, du.oauthscope)
+	mergeStr(&u.oauthclientid, du.oauthclientid)
+	mergeStr(&u.oauthclientsecret, du.oauthclientsecret)
 	mergeStr(&u.maildir, du.maildir)
 	mergeStr(&u.mbox, du.mbox)
 }

@@ -10,6 +10,7 @@ RIG_IMAP_PORT=${RIG_IMAP_PORT:-21143}
 RIG_IMAPS_PORT=${RIG_IMAPS_PORT:-21993}
 RIG_SSH_PORT=${RIG_SSH_PORT:-22222}
 RIG_MTA_PORT=${RIG_MTA_PORT:-21025} # postfix, with RIG_MTA=1 (scripts/rig-mta)
+RIG_OAUTH2_PORT=${RIG_OAUTH2_PORT:-21080} # the tests' fake authorization server, with RIG_OAUTH2=1
 RIG_USER=msingh
 RIG_PASSWORD=foobar
 

@@ -45,6 +45,9 @@ func TestBashCompletion(t *testing.T) {
 	if got := complete("gofetchmail", "de"); got != "demo" {
 		t.Errorf("de completes to %q", got)
 	}
+	if got := complete("gofetchmail", "oa"); got != "oauth2" {
+		t.Errorf("oa completes to %q", got)
+	}
 }
 
 func TestZshCompletion(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 // password to the methods that need none (ssh, external, gssapi, ...).
 func needsPassword(j fetch.Job) bool {
 	u := j.User
-	return u.Password == nil && u.Passwordfile == nil && u.Passwordfd == nil && u.Tokencommand == nil
+	return u.Password == nil && u.Passwordfile == nil && u.Passwordfd == nil && u.Tokencommand == nil && !fetch.ManagesOAuth2(u)
 }
 
 // askPasswords does what fetchmail does before its first poll (and before

@@ -32,6 +32,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "oauth2" {
+		return runOAuth2(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "completion" {
 		return runCompletion(args[1:], stdout, stderr)
 	}
@@ -201,6 +204,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	opts.Password = prompt
 	opts.NetrcFile = netrcFile
+	opts.OAuth2 = func(j fetch.Job) (fetch.OAuth2Tokens, error) {
+		return fetch.NewOAuth2Source(j, home, f.rcfile)
+	}
 	if status != nil {
 		opts.Progress = status.update
 	}

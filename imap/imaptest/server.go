@@ -22,6 +22,10 @@ type Options struct {
 	TLSConfig *tls.Config // offer STARTTLS with this configuration
 	NoIdle    bool        // serve an IMAP4rev1 server without UIDPLUS (IDLE stays: imapserver always has it)
 	Addr      string      // listen here instead of a free port of 127.0.0.1
+	// TokenOK, if set, adds SASL OAUTHBEARER and XOAUTH2 whose access
+	// tokens it judges (as a server asking an authorization server by
+	// introspection does).
+	TokenOK func(token string) bool
 	// Debug, if set, receives the raw protocol.
 	Debug io.Writer
 }
@@ -54,6 +58,9 @@ func NewServer(user, password string, opts *Options) (*Server, error) {
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			if opts.PreAuth {
 				return imapmemserver.NewUserSession(u), &imapserver.GreetingData{PreAuth: true}, nil
+			}
+			if opts.TokenOK != nil {
+				return &oauthSession{Session: mem.NewSession(), user: user, password: password, tokenOK: opts.TokenOK}, nil, nil
 			}
 			return mem.NewSession(), nil, nil
 		},

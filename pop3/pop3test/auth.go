@@ -82,6 +82,10 @@ func (ss *session) auth(args []string) bool {
 			}
 		}
 		ok = string(ir) == "user="+mb.user+"\x01auth=Bearer "+mb.pass+"\x01\x01"
+		if tok, found := strings.CutPrefix(string(ir), "user="+mb.user+"\x01auth=Bearer "); found && ss.s.opts.TokenOK != nil {
+			tok, found = strings.CutSuffix(tok, "\x01\x01")
+			ok = found && ss.s.opts.TokenOK(tok)
+		}
 		if !ok {
 			if _, err := ss.challenge([]byte(`{"status":"401","schemes":"bearer","scope":"mail"}`)); err != nil {
 				return err != errCancel
@@ -93,7 +97,7 @@ func (ss *session) auth(args []string) bool {
 				return err != errCancel
 			}
 		}
-		ok = oauthBearerOK(ir, mb.user, mb.pass)
+		ok = oauthBearerOK(ir, mb.user, mb.pass, ss.s.opts.TokenOK)
 		if !ok {
 			if _, err := ss.challenge([]byte(`{"status":"invalid_token","schemes":"bearer"}`)); err != nil {
 				return err != errCancel
@@ -110,14 +114,18 @@ func (ss *session) auth(args []string) bool {
 
 // oauthBearerOK checks an RFC 7628 client response: "n,a=USER," then
 // key=value pairs separated by %x01, one of them auth=Bearer TOKEN.
-func oauthBearerOK(ir []byte, user, token string) bool {
+// tokenOK, if not nil, replaces the comparison with token.
+func oauthBearerOK(ir []byte, user, token string, tokenOK func(string) bool) bool {
 	gs2, rest, found := strings.Cut(string(ir), "\x01")
 	if !found || (gs2 != "n,a="+user+"," && gs2 != "n,,") {
 		return false
 	}
 	for _, kv := range strings.Split(rest, "\x01") {
-		if kv == "auth=Bearer "+token {
-			return true
+		if tok, ok := strings.CutPrefix(kv, "auth=Bearer "); ok {
+			if tokenOK != nil {
+				return tokenOK(tok)
+			}
+			return tok == token
 		}
 	}
 	return false

@@ -28,6 +28,10 @@ type ServerOptions struct {
 	// an initial response on the AUTH line is refused, the token must
 	// follow an empty "+" continuation.
 	XOAuth2TwoStep bool
+	// TokenOK, if set, decides whether an OAuth2 access token is good
+	// (as a server asking an authorization server by introspection
+	// does); without it the mailbox password is the only good token.
+	TokenOK func(token string) bool
 	// Preauth starts every session logged in, as a POP3 server run by
 	// hand over ssh is (fetchmail's auth ssh); the greeting says so.
 	Preauth bool
