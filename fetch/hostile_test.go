@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofetchmail/gofetchmail/ledger"
 	"github.com/gofetchmail/gofetchmail/pop3/pop3test"
 )
 
@@ -570,7 +571,7 @@ func TestHostileUIDsCannotCorruptIdfile(t *testing.T) {
 						continue
 					}
 					key, uid, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
-					if !ok || !strings.HasSuffix(line, "\n") || key != h.uidsKey() || !ValidUID(uid) {
+					if !ok || !strings.HasSuffix(line, "\n") || key != h.uidsKey() || !ledger.ValidUID(uid) {
 						t.Errorf("bad idfile line %q", line)
 					}
 				}

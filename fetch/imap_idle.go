@@ -19,10 +19,6 @@ import (
 // seconds instead, as fetchmail does. A dropped connection is reopened
 // with a growing pause. The regular poll cycle skips these entries.
 
-// commitMu serializes the commits (deliverer sync, journal, idfile) of
-// the sessions of one process: the journal file is shared.
-var commitMu sync.Mutex
-
 // noopInterval is fetchmail's NOOP period for servers without IDLE. It is
 // a variable only so that tests can lower it.
 var noopInterval = 28 * time.Second
@@ -155,7 +151,7 @@ func (r *Runner) idleLoop(ctx context.Context, j Job, folder string, uids *UIDSt
 // on every announcement of new mail, until an error or ctx ends.
 func (r *Runner) idleSession(ctx context.Context, d *dialer, j Job, folder string, uids *UIDStore) error {
 	log := r.opts.logger()
-	s := &session{job: j, opts: &r.opts, uids: uids, label: j.Label()}
+	s := &session{job: j, opts: &r.opts, uids: uids, label: j.Label(), proc: r.proc}
 	if err := s.imapConnect(ctx, d); err != nil {
 		return err
 	}

@@ -93,8 +93,10 @@ func (s *session) closeTarget() {
 		s.dlv.Close()
 		s.dlv = nil
 	}
-	s.closeMboxJournal()
-	s.closeDelivered()
+	if s.commit != nil {
+		s.commit.Close()
+		s.commit = nil
+	}
 }
 
 // imapConnect opens the IMAP session of s up to the authenticated state:
@@ -220,6 +222,9 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 	}
 	s.key = imapStateKey(AccountKey(u.Remotename, queryName(s.job.Server)), folder)
 	s.imapFolder = folder
+	if s.commit != nil {
+		s.commit.Bind(s.key) // batches never span folders
+	}
 	s.imapShared, s.imapSharedID = false, nil
 	s.imap.StrayBodies() // what came before this folder is not its own
 	track := mb.UIDValidity != 0
@@ -388,8 +393,7 @@ func (s *session) pollFolder(ctx context.Context, folder string) (err error) {
 			if err != nil {
 				return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
 			}
-			s.dlv = dlv
-			s.watchMbox(dlv)
+			s.openCommitter(dlv)
 		}
 		if s.buf == nil {
 			s.buf = make([]byte, 256*1024)

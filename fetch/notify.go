@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
@@ -231,10 +230,6 @@ func diagnostic(se *deliver.SMTPError) string {
 // defaultWarnings is fetchmail's warnings interval, in seconds.
 const defaultWarnings = 3600
 
-// lastWarned holds, per idfile account key, when an oversized-messages
-// warning was last sent by this daemon process.
-var lastWarned sync.Map // string -> time.Time
-
 // warnOversized mails the warning about the oversized messages this poll
 // skipped (or, with limitflush, deleted), unless one went out less than
 // `warnings` seconds ago. A warning that cannot be sent is logged; the
@@ -251,8 +246,8 @@ func (s *session) warnOversized(ctx context.Context, big []message) {
 	}
 	// A clock set back since the last warning does not silence the
 	// next ones until it catches up.
-	if t, ok := lastWarned.Load(s.key); ok {
-		if since := now.Sub(t.(time.Time)); since >= 0 && since < interval {
+	if t, ok := s.proc.warned.get(s.key); ok {
+		if since := now.Sub(t); since >= 0 && since < interval {
 			return
 		}
 	}
@@ -289,7 +284,7 @@ func (s *session) warnOversized(ctx context.Context, big []message) {
 		log.Error(fmt.Sprintf("oversized-messages warning to %s could not be delivered: %v", to, err))
 		return
 	}
-	lastWarned.Store(s.key, now)
+	s.proc.warned.set(s.key, now)
 	log.Info(fmt.Sprintf("oversized-messages warning sent to %s", to))
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofetchmail/gofetchmail/deliver"
 	"github.com/gofetchmail/gofetchmail/imap"
+	"github.com/gofetchmail/gofetchmail/ledger"
 	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 	"github.com/gofetchmail/gofetchmail/transport"
@@ -42,14 +43,15 @@ type Result struct {
 // connections) and returns one result per job. A failure in one job does not
 // stop the others.
 func Run(ctx context.Context, jobs []Job, uids *UIDStore, opts Options) []Result {
-	if err := recoverJournal(uids, opts.logger()); err != nil {
+	proc := newProcess()
+	if err := proc.ledger.Recover(uids, opts.logger()); err != nil {
 		opts.logger().Error(err.Error())
 	}
 	d := newDialer(&opts)
 	defer d.close()
 	out := make([]Result, 0, len(jobs))
 	for _, j := range jobs {
-		res := pollOne(ctx, d, j, uids, &opts)
+		res := pollOne(ctx, d, j, uids, &opts, proc)
 		opts.done(res)
 		out = append(out, res)
 	}
@@ -94,8 +96,8 @@ type session struct {
 	host     string            // this host's name, looked up once (localHost)
 	last     bounceInfo        // of the message being delivered (notify.go)
 	alias    *hostAliasChecker // multidrop dns (multidrop_dns.go)
-	mboxJ    *batchJournal     // of the open mbox batch (mbox_journal.go)
-	doneJ    *batchJournal     // UIDs delivered in this batch (delivered_journal.go)
+	proc     *process          // what lives as long as the process (process.go)
+	commit   ledger.Committer  // the target's, chosen when it opened
 
 	imapPollState // IMAP only (imap_poll.go)
 }
@@ -103,11 +105,10 @@ type session struct {
 type pendingMsg struct {
 	num int
 	uid string
-	key string // the deliverer's name for the message (journal), if any
 }
 
-func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options) Result {
-	s, err := runSessions(ctx, d, j, uids, opts)
+func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options, proc *process) Result {
+	s, err := runSessions(ctx, d, j, uids, opts, proc)
 	if err != nil {
 		st := StatusOf(err)
 		var fe *Error
@@ -324,10 +325,8 @@ func (s *session) fetchAll(ctx context.Context) (err error) {
 	if err != nil {
 		return &Error{Poll: s.label, Status: StatusSMTP, Err: err}
 	}
-	s.dlv = dlv
-	s.watchMbox(dlv)
-	defer s.closeDelivered()
-	defer s.closeMboxJournal()
+	s.openCommitter(dlv)
+	defer s.commit.Close()
 	defer dlv.Close()
 	defer func() {
 		if err != nil {
@@ -551,13 +550,8 @@ func (st *staged) commit() error {
 	}
 	s.bouncePartial(st.ctx, tx)
 	s.res.Delivered++
-	pm := pendingMsg{num: m.num, uid: m.uid}
-	if k, ok := tx.(deliver.Keyed); ok {
-		pm.key = k.Key()
-	}
-	s.pending = append(s.pending, pm)
-	s.noteMboxMessage(tx, m.uid)
-	s.noteDelivered(m.uid)
+	s.pending = append(s.pending, pendingMsg{num: m.num, uid: m.uid})
+	s.commit.Delivered(tx, m.uid)
 	// As fetchmail, the size is the one the server listed (st.read counts
 	// the bytes read, line ends as they came).
 	size := st.m.size
@@ -581,75 +575,29 @@ func (s *session) closeConn() {
 	}
 }
 
-// record makes the pending deliveries durable (the deliverer's group
-// commit) and records their UIDs durably in the idfile. Only what record
-// accepted may be deleted on the server.
+// openCommitter makes dlv the session's target, with the committer the
+// ledger chooses for it.
+func (s *session) openCommitter(dlv deliver.Deliverer) {
+	s.dlv = dlv
+	s.commit = s.proc.ledger.Open(dlv, s.uids, s.key, s.opts.logger())
+}
+
+// record makes the pending deliveries durable (the target's committer:
+// stage, journal, publish) and records their UIDs durably in the idfile.
+// Only what record accepted may be deleted on the server.
 func (s *session) record() error {
-	commitMu.Lock() // one commit at a time per process (IDLE sessions run concurrently)
-	defer commitMu.Unlock()
-	if st, ok := s.dlv.(stager); ok {
-		return s.recordJournaled(st)
-	}
-	if b, ok := s.dlv.(deliver.Batcher); ok {
-		if err := b.Sync(); err != nil {
-			// Not durable: do not delete. The next poll fetches them again.
-			// (An mbox truncates the batch off itself.)
-			s.dropMboxJournal()
-			return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{err}}
-		}
-	}
-	if err := s.recordUIDs(); err != nil {
-		// The next run cuts an unrecorded mbox batch off, and records what
-		// other targets took for good.
-		s.closeMboxJournal()
-		s.closeDelivered()
-		return err
-	}
-	s.dropMboxJournal()
-	s.dropDelivered()
-	return nil
-}
-
-// recordJournaled is record for a deliverer that stages: stage durably,
-// journal, publish, record the UIDs, drop the journal. A crash anywhere in
-// between is finished by recoverJournal, so nothing is delivered twice.
-func (s *session) recordJournaled(st stager) error {
-	if err := st.Prepare(); err != nil {
-		return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{err}}
-	}
-	j := journal{Account: s.key, Maildir: st.Path()}
-	for _, p := range s.pending {
-		if p.uid != "" && p.key != "" {
-			j.Entries = append(j.Entries, journalEntry{UID: p.uid, Key: p.key})
-		}
-	}
-	jpath := journalPath(s.uids.Path())
-	if err := writeJournal(jpath, j); err != nil {
-		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
-	}
-	if err := st.Sync(); err != nil {
-		os.Remove(jpath) // nothing published is recorded; Recover would check anyway
-		return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{err}}
-	}
-	if err := s.recordUIDs(); err != nil {
-		return err // the journal stays: the next run records the UIDs
-	}
-	if err := os.Remove(jpath); err != nil {
-		s.opts.logger().Warn("could not remove the delivery journal; the next run will replay it harmlessly", "err", err)
-	}
-	return nil
-}
-
-// recordUIDs durably records the pending messages' UIDs in the idfile.
-func (s *session) recordUIDs() error {
 	var uids []string
 	for _, p := range s.pending {
 		if p.uid != "" {
 			uids = append(uids, p.uid)
 		}
 	}
-	s.uids.Add(s.key, uids...)
-	if err := s.uids.Save(); err != nil {
+	if err := s.commit.Commit(uids); err != nil {
+		var te *ledger.TargetError
+		if errors.As(err, &te) {
+			// Not durable: do not delete. The next poll fetches them again.
+			return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{te.Err}}
+		}
 		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
 	}
 	s.debugRecorded(len(s.pending))
