@@ -84,7 +84,7 @@ func (e *testEnv) pollGuarded(t *testing.T) Result {
 	}
 }
 
-// stripReceived removes the Received header fetchOne prepends.
+// stripReceived removes the Received header stageOne prepends.
 func stripReceived(m string) string {
 	if !strings.HasPrefix(m, "Received:") {
 		return m

@@ -162,8 +162,8 @@ func (r *Runner) idleSession(ctx context.Context, d *dialer, j Job, folder strin
 		c.StartKeepalive(DaemonKeepalive, 3)
 	}
 	poll := func() error {
-		s.res, s.imapTaken = Result{}, 0
-		err := s.pollFolder(ctx, folder)
+		s.res, s.sub = Result{}, nil // fetchlimit counts per poll
+		err := s.poll(ctx, &imapBox{s: s, folder: folder})
 		s.closeTarget()
 		if err != nil {
 			return err
