@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
@@ -68,6 +69,9 @@ func (s *session) poll(ctx context.Context, box mailbox) (err error) {
 		if err := box.retrieve(ctx, want); err != nil {
 			return err
 		}
+		if err := s.drainCommits(ctx); err != nil {
+			return err
+		}
 	}
 	if err := box.settle(ctx, true); err != nil {
 		return err
@@ -128,6 +132,9 @@ func (s *session) openTarget() error {
 // closeTarget closes the deliverer, if one was opened, and then its
 // committer (which leaves the journal of a batch not recorded).
 func (s *session) closeTarget() {
+	if s.inflight != nil {
+		s.salvage() // not reached by a poll, which settles or salvages its batches
+	}
 	if s.dlv != nil {
 		s.dlv.Close()
 		s.dlv = nil
@@ -203,21 +210,79 @@ func (s *session) undelivered(ctx context.Context, m message, err error, de *del
 	return true, nil
 }
 
-// endBatch commits the batch delivered so far: made durable and
-// recorded (record); then, with keep, its messages are marked seen,
-// otherwise for deletion; and the mailbox settles what it can now.
+// endBatch ends the batch delivered so far: it is sealed and its commit
+// (made durable, published, recorded: ledger.Committer.Seal) runs while
+// the next batch streams in, when the target allows; otherwise at once.
+// A batch is marked seen (keep) or for deletion only once its commit
+// returned: endBatch first waits for the previous batch's, then the
+// mailbox settles what it can.
 func (s *session) endBatch(ctx context.Context) error {
-	var kept []message
+	recorded, err := s.awaitCommit()
+	if err != nil {
+		return err
+	}
 	if len(s.pending) > 0 {
-		if err := s.record(); err != nil {
-			return err
-		}
-		if s.job.User.Keep {
-			kept = append(kept, s.pending...)
-		} else {
-			s.markDelete(s.pending...)
-		}
+		finish, overlapped := s.commit.Seal(s.pendingUIDs())
+		f := &inflight{msgs: slices.Clone(s.pending), done: make(chan error, 1)}
 		s.pending = s.pending[:0]
+		if overlapped {
+			go func() { f.done <- finish() }()
+			s.inflight = f
+		} else {
+			f.done <- finish()
+			s.inflight = f
+			more, err := s.awaitCommit()
+			if err != nil {
+				return err
+			}
+			recorded = append(recorded, more...)
+		}
+	}
+	if len(recorded) == 0 && s.inflight != nil {
+		return nil // the first batch in flight: settled with it, next time
+	}
+	return s.settleRecorded(ctx, recorded)
+}
+
+// inflight is a sealed batch whose commit runs in the background.
+type inflight struct {
+	msgs []message
+	done chan error
+}
+
+// awaitCommit waits for the commit of the batch in flight, if any, and
+// returns its messages, now durable and recorded.
+func (s *session) awaitCommit() ([]message, error) {
+	f := s.inflight
+	if f == nil {
+		return nil, nil
+	}
+	s.inflight = nil
+	if err := <-f.done; err != nil {
+		return nil, s.commitError(err)
+	}
+	s.debugRecorded(len(f.msgs))
+	return f.msgs, nil
+}
+
+// drainCommits waits for the last batch's commit at the end of the
+// retrieval and settles it.
+func (s *session) drainCommits(ctx context.Context) error {
+	recorded, err := s.awaitCommit()
+	if err != nil {
+		return err
+	}
+	return s.settleRecorded(ctx, recorded)
+}
+
+// settleRecorded marks recorded messages seen (keep) or for deletion and
+// lets the mailbox settle what it can now.
+func (s *session) settleRecorded(ctx context.Context, recorded []message) error {
+	var kept []message
+	if s.job.User.Keep {
+		kept = recorded
+	} else {
+		s.markDelete(recorded...)
 	}
 	if err := s.box.seen(ctx, kept); err != nil {
 		return err
@@ -226,36 +291,51 @@ func (s *session) endBatch(ctx context.Context) error {
 }
 
 // salvage runs when a poll breaks off with messages delivered but not yet
-// recorded: it makes them durable and records their UIDs, so the next poll
-// deletes them instead of delivering them again. Nothing is marked for
-// deletion: the session is broken.
+// recorded: it waits for the batch in flight and makes the rest durable
+// and recorded, so the next poll deletes them instead of delivering them
+// again. Nothing is marked for deletion: the session is broken.
 func (s *session) salvage() {
+	log := s.opts.logger()
+	if _, err := s.awaitCommit(); err != nil {
+		log.Error("delivered messages could not be recorded; the next poll may deliver them again", "err", err)
+	}
 	if len(s.pending) == 0 {
 		return
 	}
 	defer func() { s.pending = s.pending[:0] }()
 	if err := s.record(); err != nil {
-		s.opts.logger().Error("delivered messages could not be recorded; the next poll may deliver them again", "err", err)
+		log.Error("delivered messages could not be recorded; the next poll may deliver them again", "err", err)
 	}
 }
 
-// record makes the pending deliveries durable (the target's committer:
-// stage, journal, publish) and records their UIDs durably in the idfile.
-// Only what record accepted may be deleted on the server.
-func (s *session) record() error {
+func (s *session) pendingUIDs() []string {
 	var uids []string
 	for _, p := range s.pending {
 		if p.uid != "" {
 			uids = append(uids, p.uid)
 		}
 	}
-	if err := s.commit.Commit(uids); err != nil {
-		var te *ledger.TargetError
-		if errors.As(err, &te) {
-			// Not durable: do not delete. The next poll fetches them again.
-			return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{te.Err}}
-		}
-		return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
+	return uids
+}
+
+// commitError maps a failed commit onto the poll's error: a target that
+// could not make the batch durable is a delivery failure (exit 10), an
+// idfile or journal that could not be written an I/O error.
+func (s *session) commitError(err error) error {
+	var te *ledger.TargetError
+	if errors.As(err, &te) {
+		// Not durable: do not delete. The next poll fetches them again.
+		return &Error{Poll: s.label, Status: StatusSMTP, Err: &deliveryError{te.Err}}
+	}
+	return &Error{Poll: s.label, Status: StatusIOErr, Err: err}
+}
+
+// record makes the pending deliveries durable (the target's committer:
+// stage, journal, publish) and records their UIDs durably in the idfile.
+// Only what record accepted may be deleted on the server.
+func (s *session) record() error {
+	if err := s.commit.Commit(s.pendingUIDs()); err != nil {
+		return s.commitError(err)
 	}
 	s.debugRecorded(len(s.pending))
 	return nil

@@ -103,8 +103,9 @@ type session struct {
 
 	prog      Progress // of the messages being retrieved
 	progStart time.Time
-	idx       int    // messages handed to delivery so far
-	folder    string // the IMAP folder being polled (Received header, tracepolls)
+	idx       int       // messages handed to delivery so far
+	folder    string    // the IMAP folder being polled (Received header, tracepolls)
+	inflight  *inflight // the sealed batch whose commit runs (engine.go)
 }
 
 func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options, proc *process) Result {

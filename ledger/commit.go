@@ -31,6 +31,13 @@ type Committer interface {
 	// messages stay on the server); any other error, that the idfile or
 	// a journal could not be written.
 	Commit(uids []string) error
+	// Seal ends the batch of the messages delivered so far and returns
+	// its commit: finish does what Commit does for that batch. When
+	// overlapped, finish may run in another goroutine while the next
+	// batch is delivered (one finish at a time, each before the next
+	// Seal). Otherwise the target cannot close a batch off: finish must
+	// run before anything more is delivered.
+	Seal(uids []string) (finish func() error, overlapped bool)
 	// Close ends the committer; a batch not recorded leaves its journal.
 	Close()
 }
@@ -92,12 +99,19 @@ func (b *base) Bind(account string) { b.account = account }
 func (b *base) journaled() bool { return b.uids != nil && b.uids.Path() != "" }
 
 // record durably records a batch's UIDs in the idfile.
-func (b *base) record(uids []string) error {
+func (b *base) record(uids []string) error { return b.recordAs(b.account, uids) }
+
+func (b *base) recordAs(account string, uids []string) error {
 	if b.uids == nil {
 		return nil
 	}
-	b.uids.Add(b.account, uids...)
+	b.uids.Add(account, uids...)
 	return b.uids.Save()
+}
+
+// now is Seal for a target that cannot close a batch off.
+func now(commit func([]string) error, uids []string) (func() error, bool) {
+	return func() error { return commit(uids) }, false
 }
 
 // maildirCommitter: stage, journal, publish, record, drop. A crash between
@@ -115,8 +129,25 @@ func (c *maildirCommitter) Delivered(tx deliver.Tx, uid string) {
 }
 
 func (c *maildirCommitter) Commit(uids []string) error {
-	c.l.commit.Lock()
-	defer c.l.commit.Unlock()
+	return c.finish(c.md.Prepare, c.md.Sync, c.take(uids), uids, c.account)
+}
+
+// Seal closes the batch off when the maildir can (deliver.Sealer): its
+// fsyncs start now, and finish journals, publishes and records it while
+// the next batch is written.
+func (c *maildirCommitter) Seal(uids []string) (func() error, bool) {
+	sl, ok := c.md.(deliver.Sealer)
+	if !ok {
+		return now(c.Commit, uids)
+	}
+	entries, account := c.take(uids), c.account
+	batch := sl.Seal()
+	return func() error { return c.finish(batch.Prepare, batch.Publish, entries, uids, account) }, true
+}
+
+// take returns the journal entries of the batch that the engine still
+// vouches for (uids), and starts the next batch's.
+func (c *maildirCommitter) take(uids []string) []Entry {
 	vouched := make(map[string]bool, len(uids))
 	for _, u := range uids {
 		vouched[u] = true
@@ -128,13 +159,21 @@ func (c *maildirCommitter) Commit(uids []string) error {
 		}
 	}
 	c.keys = c.keys[:0]
-	if err := c.md.Prepare(); err != nil {
+	return entries
+}
+
+// finish is a maildir batch's commit: stage (prepare), journal, publish,
+// record, drop the journal.
+func (c *maildirCommitter) finish(prepare, publish func() error, entries []Entry, uids []string, account string) error {
+	c.l.commit.Lock()
+	defer c.l.commit.Unlock()
+	if err := prepare(); err != nil {
 		return &TargetError{err}
 	}
 	var j *journal
 	if c.journaled() && len(entries) > 0 {
 		var err error
-		j, err = c.l.createJournal(c.uids.Path(), Head{Kind: KindMaildir, Pid: os.Getpid(), Account: c.account, Target: c.md.Path()}, false)
+		j, err = c.l.createJournal(c.uids.Path(), Head{Kind: KindMaildir, Pid: os.Getpid(), Account: account, Target: c.md.Path()}, false)
 		for i := 0; err == nil && i < len(entries); i++ {
 			err = j.add(entries[i])
 		}
@@ -148,13 +187,13 @@ func (c *maildirCommitter) Commit(uids []string) error {
 			return fmt.Errorf("journal: %w", err)
 		}
 	}
-	if err := c.md.Sync(); err != nil {
+	if err := publish(); err != nil {
 		if j != nil {
 			j.remove() // nothing published is recorded; recovery would check anyway
 		}
 		return &TargetError{err}
 	}
-	if err := c.record(uids); err != nil {
+	if err := c.recordAs(account, uids); err != nil {
 		if j != nil {
 			j.close() // the journal stays: the next run records the UIDs
 		}
@@ -202,6 +241,10 @@ func (c *mboxCommitter) Delivered(tx deliver.Tx, uid string) {
 	}
 }
 
+// Seal commits at once: an mbox batch holds the mbox's locks until its
+// fsync, so the next batch could not write meanwhile anyway.
+func (c *mboxCommitter) Seal(uids []string) (func() error, bool) { return now(c.Commit, uids) }
+
 func (c *mboxCommitter) Commit(uids []string) error {
 	c.l.commit.Lock()
 	defer c.l.commit.Unlock()
@@ -245,6 +288,8 @@ type syncCommitter struct {
 
 func (c *syncCommitter) Delivered(deliver.Tx, string) {}
 
+func (c *syncCommitter) Seal(uids []string) (func() error, bool) { return now(c.Commit, uids) }
+
 func (c *syncCommitter) Commit(uids []string) error {
 	c.l.commit.Lock()
 	defer c.l.commit.Unlock()
@@ -280,6 +325,8 @@ func (c *deliveredCommitter) Delivered(_ deliver.Tx, uid string) {
 		c.log.Warn("delivered journal: " + err.Error())
 	}
 }
+
+func (c *deliveredCommitter) Seal(uids []string) (func() error, bool) { return now(c.Commit, uids) }
 
 func (c *deliveredCommitter) Commit(uids []string) error {
 	c.l.commit.Lock()
