@@ -152,32 +152,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 		opts.Progress = status.update
 	}
 	if daemon > 0 {
-		return daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
+		return daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon, newSDNotifier(logger))
 	}
 	return pollOnce(ctx, cfg, f, opts)
 }
 
 // pollOnce runs every selected entry once and returns the exit status.
 func pollOnce(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options) int {
-	return pollCycle(ctx, cfg, f, opts, nil, 0)
+	code, _ := pollCycle(ctx, cfg, f, opts, nil, 0)
+	return code
 }
 
 // pollCycle runs daemon cycle number cycle (0 is the first): every selected
 // entry, except those with "interval K", which fetchmail polls only on
 // every Kth cycle, starting with the first. A daemon passes its runner,
 // which keeps SSH connections between cycles; nil runs one-shot.
-func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options, runner *fetch.Runner, cycle int) int {
+func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options, runner *fetch.Runner, cycle int) (int, []fetch.Result) {
 	all, err := selectJobs(cfg, f.fs.Args())
 	if err != nil {
 		opts.Logger.Error(err.Error())
-		return int(fetch.StatusSyntax)
+		return int(fetch.StatusSyntax), nil
 	}
 	jobs := dueJobs(all, cycle)
 	if len(jobs) < len(all) {
 		opts.Logger.Debug(fmt.Sprintf("interval not reached, not querying %d entries in cycle %d", len(all)-len(jobs), cycle))
 	}
 	if len(jobs) == 0 {
-		return int(fetch.StatusNoMail)
+		return int(fetch.StatusNoMail), nil
 	}
 	load := fetch.LoadUIDStore
 	if runner != nil {
@@ -186,7 +187,7 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 	uids, err := load(cfg.Idfile)
 	if err != nil {
 		opts.Logger.Error(err.Error())
-		return int(fetch.StatusIOErr)
+		return int(fetch.StatusIOErr), nil
 	}
 	var results []fetch.Result
 	if runner != nil {
@@ -199,7 +200,7 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 			opts.Logger.Error(r.Err.Error())
 		}
 	}
-	return int(fetch.ExitStatus(results))
+	return int(fetch.ExitStatus(results)), results
 }
 
 // dueJobs keeps the jobs due in daemon cycle number cycle: an entry with
