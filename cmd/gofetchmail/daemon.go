@@ -216,7 +216,7 @@ func daemonLoop(ctx context.Context, cfg *rcparse.Config, rcpath, home string, f
 		if ctx.Err() != nil {
 			break
 		}
-		sd.status(pollStatus(r, interval))
+		sd.polled(r, interval)
 		if sig := sd.sleep(ctx, wake, time.Duration(interval)*time.Second); sig != nil {
 			log.Info("awakened by " + sig.String())
 		}
@@ -228,9 +228,10 @@ func daemonLoop(ctx context.Context, cfg *rcparse.Config, rcpath, home string, f
 			ncfg, code := loadConfig(rcpath, home, f, logWriter{log})
 			if ncfg == nil {
 				log.Error(fmt.Sprintf("the rc file %s changed and does not load (status %d); keeping the previous configuration", rcpath, code))
-				sd.status(fmt.Sprintf("the rc file %s changed and does not load (status %d; see the log); polling with the previous configuration", rcpath, code))
+				sd.rcBroken(rcpath, code)
 				continue
 			}
+			sd.rcBroken(rcpath, 0)
 			log.Info("the rc file changed; configuration reloaded")
 			cfg = ncfg
 		}

@@ -42,6 +42,7 @@ type sdNotifier struct {
 	stopping bool          // STOPPING=1 was sent
 	stalled  bool          // the pings stopped for a stalled poll (logged)
 	lastLife atomic.Int64  // UnixNano of the running poll's last sign of life
+	rcNote   string        // appended to each poll's STATUS: the rc file does not load
 }
 
 // newSDNotifier reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID. A
@@ -78,6 +79,22 @@ func (n *sdNotifier) ready() {
 // status sets the one line systemctl status shows.
 func (n *sdNotifier) status(s string) {
 	n.send("STATUS=" + strings.ReplaceAll(s, "\n", " "))
+}
+
+// polled sets the STATUS after a poll (pollStatus), with what rcBroken
+// says, if anything.
+func (n *sdNotifier) polled(r pollResult, interval int) {
+	n.status(pollStatus(r, interval) + n.rcNote)
+}
+
+// rcBroken records that the changed rc file does not load (code is the
+// status it would exit with): each STATUS says so until it loads again.
+// code 0 means it loads again.
+func (n *sdNotifier) rcBroken(rcpath string, code int) {
+	n.rcNote = ""
+	if code != 0 {
+		n.rcNote = fmt.Sprintf(" (the rc file %s changed and does not load, status %d: polling with the previous configuration)", rcpath, code)
+	}
 }
 
 // stop says, once, that the daemon is shutting down.

@@ -61,16 +61,34 @@ func await(t *testing.T, ch <-chan string, seen *[]string, what string, match fu
 		select {
 		case m, ok := <-ch:
 			if !ok {
-				t.Fatalf("the notification socket closed while waiting for %s; got %q", what, *seen)
+				t.Fatalf("the notification socket closed while waiting for %s; got %s", what, summary(*seen))
 			}
 			*seen = append(*seen, m)
 			if match(m) {
 				return m
 			}
 		case <-deadline:
-			t.Fatalf("no %s notification; got %q", what, *seen)
+			t.Fatalf("no %s notification; got %s", what, summary(*seen))
 		}
 	}
+}
+
+// summary lists notifications, each run of keep-alives as one entry.
+func summary(seen []string) string {
+	var out []string
+	for i := 0; i < len(seen); i++ {
+		n := 0
+		for i < len(seen) && seen[i] == "WATCHDOG=1" {
+			n, i = n+1, i+1
+		}
+		if n > 0 {
+			out = append(out, fmt.Sprintf("%d x WATCHDOG=1", n))
+		}
+		if i < len(seen) {
+			out = append(out, fmt.Sprintf("%q", seen[i]))
+		}
+	}
+	return "[" + strings.Join(out, ", ") + "]"
 }
 
 func hasLine(msg, line string) bool {
@@ -222,6 +240,28 @@ func TestSystemdNotifyDaemon(t *testing.T) {
 		t.Errorf("status %q, want %q, the error naming %s, then \"; next in 300 s\"", st, wantPrefix, down)
 	}
 
+	// An edit that breaks the rc file: the daemon polls on with the
+	// previous configuration, and its status says so.
+	good := rcText + entry(down, "u3", "p3")
+	if err := os.WriteFile(rc, []byte(good+"poll broken proto pop9\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	future = future.Add(2 * time.Second)
+	os.Chtimes(rc, future, future)
+	if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	st = await(t, notes, &seen, "STATUS after the broken edit", func(m string) bool {
+		return strings.Contains(m, "does not load")
+	})
+	if want := "STATUS=last poll: no new mail (2 accounts); 1 of 3 accounts failed: "; !strings.HasPrefix(st, want) ||
+		!strings.HasSuffix(st, fmt.Sprintf("; next in 300 s (the rc file %s changed and does not load, status 5: polling with the previous configuration)", rc)) {
+		t.Errorf("status %q, want %q... and the note that the rc file does not load", st, want)
+	}
+	if err := os.WriteFile(rc, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	// --quit, as a user types it: STOPPING=1, and the daemon exits 0.
 	quit := exec.Command(bin, "--quit", "-f", rc)
 	quit.Env = env
@@ -242,6 +282,55 @@ func TestSystemdNotifyDaemon(t *testing.T) {
 		if hasLine(m, "READY=1") && m != first {
 			t.Errorf("READY=1 sent again: %q", m)
 		}
+	}
+}
+
+// systemctl stop sends SIGTERM: the daemon says STOPPING=1 and exits 0,
+// even when its rc file has been broken since (the units have no
+// ExecStop=gofetchmail --quit, which would have to parse it).
+func TestSystemdStopWithBrokenRC(t *testing.T) {
+	bin := builtBinary(t)
+	dir := t.TempDir()
+	sock, notes := notifySocket(t)
+	rc := filepath.Join(dir, "rc")
+	if err := os.WriteFile(rc, []byte(fmt.Sprintf("set idfile %q\npoll 127.0.0.1 proto pop3 port 9 user u password p sslproto ''\n", filepath.Join(dir, "ids"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "--nodetach", "-d", "300", "-f", rc, "--maildir", filepath.Join(dir, "Maildir"))
+	cmd.Env = append(os.Environ(), "HOME="+dir, "FETCHMAILHOME="+dir, "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		t.Logf("daemon output:\n%s", out.String())
+	})
+	var seen []string
+	await(t, notes, &seen, "READY=1", func(m string) bool { return hasLine(m, "READY=1") })
+	await(t, notes, &seen, "STATUS after the poll", func(m string) bool { return strings.HasPrefix(m, "STATUS=last poll") })
+	if err := os.WriteFile(rc, []byte("poll broken proto pop9\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	await(t, notes, &seen, "STOPPING=1", func(m string) bool { return hasLine(m, "STOPPING=1") })
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Errorf("daemon exit: %v, want status 0", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the daemon did not exit on SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fetchmail.pid")); !os.IsNotExist(err) {
+		t.Errorf("pid file left behind: %v", err)
 	}
 }
 
