@@ -49,7 +49,11 @@ func startUserManager(t *testing.T) *userManager {
 		}
 	}
 	// Short: the manager's sockets live under XDG_RUNTIME_DIR (108 bytes).
-	dir, err := os.MkdirTemp("", "sdu")
+	// Neither under /tmp nor /run: the sandbox of a unit like the template
+	// (PrivateTmp=yes, and under a user manager ProtectProc= and
+	// ProtectControlGroups=) has its own, and could not reach its
+	// NOTIFY_SOCKET there.
+	dir, err := os.MkdirTemp(testBase(), "sdu")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +63,11 @@ func startUserManager(t *testing.T) *userManager {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A service run as another user (the template) must reach the
+	// manager's notification socket, as it reaches /run/systemd/notify.
+	for _, d := range []string{dir, m.runtime} {
+		os.Chmod(d, 0o755)
 	}
 	cg := filepath.Join(cgroot, "gofetchmail-test-"+filepath.Base(dir))
 	if err := os.Mkdir(cg, 0o755); err != nil {
@@ -105,7 +114,21 @@ exec "$2" --user`
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Services run as another user (the template) reach the socket, as
+	// they reach the system manager's /run/systemd/notify (mode 0777).
+	if err := os.Chmod(filepath.Join(m.runtime, "systemd", "notify"), 0o777); err != nil {
+		t.Fatal(err)
+	}
 	return m
+}
+
+// testBase is where the live tests make their directories: /home, which
+// the template's sandbox leaves as it is, else the temporary directory.
+func testBase() string {
+	if fi, err := os.Stat("/home"); err == nil && fi.IsDir() {
+		return "/home"
+	}
+	return ""
 }
 
 // removeCgroup removes a cgroup and the ones systemd made under it,
@@ -258,4 +281,197 @@ func TestSystemdUserUnitLive(t *testing.T) {
 		t.Errorf("after a start with a broken rc file: %v, want exit status 5", p)
 	}
 	m.systemctl("stop", "gofetchmail") // no restart loop left behind
+}
+
+// tempUser creates a system user with a home of its own for the test and
+// removes it (and its /var/mail spool) afterwards, or skips.
+func tempUser(t *testing.T) (name, home string, uid, gid int) {
+	t.Helper()
+	if _, err := exec.LookPath("useradd"); err != nil {
+		t.Skip("useradd is not installed")
+	}
+	// Not under /tmp: the template's PrivateTmp=yes hides it.
+	base, err := os.MkdirTemp(testBase(), "gfmu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	os.Chmod(base, 0o755) // the user must reach its home
+	name = fmt.Sprintf("gfmt%d", os.Getpid()%1000000)
+	home = filepath.Join(base, name)
+	if out, err := exec.Command("useradd", "--system", "--no-create-home", "--home-dir", home, "--shell", "/usr/sbin/nologin", name).CombinedOutput(); err != nil {
+		t.Skipf("cannot create a test user: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		exec.Command("userdel", name).Run()
+		os.Remove(filepath.Join("/var/mail", name))
+	})
+	u, err := exec.Command("id", "-u", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := exec.Command("id", "-g", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Sscan(string(u), &uid)
+	fmt.Sscan(string(g), &gid)
+	if err := os.Mkdir(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(home, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	return name, home, uid, gid
+}
+
+// The template, as installed, runs one user's daemon as that user, in that
+// user's home, with the user's rc file and pid file, and its hardening
+// leaves delivery working both into a maildir in the home and through a
+// setgid MDA (maildrop, which locks /var/mail as group mail). It runs here
+// under root's systemd --user, which may switch users as the system
+// manager does and applies the same sandboxing.
+func TestSystemdTemplateUnitLive(t *testing.T) {
+	m := startUserManager(t)
+	maildrop := "/usr/bin/maildrop"
+	if fi, err := os.Stat(maildrop); err != nil || fi.Mode()&os.ModeSetgid == 0 {
+		t.Skip("no setgid maildrop (apt-get install maildrop; scripts/test deps does)")
+	}
+	user, home, uid, gid := tempUser(t)
+
+	msg := func(s string) pop3test.Message {
+		return pop3test.Message{Data: []byte("From: a@example.org\nSubject: " + s + "\n\n" + s + "\n")}
+	}
+	var entries string
+	var boxes []*pop3test.Mailbox
+	for i, deliver := range []string{fmt.Sprintf("maildir %q", filepath.Join(home, "Maildir")), fmt.Sprintf("mda %q", maildrop)} {
+		box := pop3test.NewMailbox("u", "p", msg(fmt.Sprintf("message-%d", i)))
+		boxes = append(boxes, box)
+		srv, err := pop3test.NewServer(box, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		host, port, _ := net.SplitHostPort(srv.Addr)
+		entries += fmt.Sprintf("poll %s proto pop3 port %s user u password p sslproto '' %s\n", host, port, deliver)
+	}
+	rc := filepath.Join(home, ".fetchmailrc")
+	if err := os.WriteFile(rc, []byte(entries), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chown(rc, uid, gid)
+
+	// The binary where the user can run it; the template as make install
+	// writes it for that place.
+	bindir := filepath.Join(filepath.Dir(home), "bin")
+	if err := os.Mkdir(bindir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.ReadFile(binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bindir, "gofetchmail"), exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unit, err := os.ReadFile("systemd/gofetchmail@.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit = []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/gofetchmail", filepath.Join(bindir, "gofetchmail")))
+	units := filepath.Join(m.home, ".config", "systemd", "user")
+	if err := os.MkdirAll(units, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(units, "gofetchmail@.service"), unit, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// No journal here: the daemon's output goes to a file the test shows.
+	logfile := filepath.Join(filepath.Dir(home), "output")
+	if err := os.MkdirAll(filepath.Join(units, "gofetchmail@.service.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(units, "gofetchmail@.service.d", "output.conf"), []byte("[Service]\nStandardOutput=append:"+logfile+"\nStandardError=append:"+logfile+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			out, _ := os.ReadFile(logfile)
+			t.Logf("the daemon's output:\n%s", out)
+		}
+	}()
+	if out, err := m.systemctl("daemon-reload"); err != nil {
+		t.Fatalf("daemon-reload: %v\n%s", err, out)
+	}
+	instance := "gofetchmail@" + user
+	if out, err := m.systemctl("start", instance); err != nil {
+		st, _ := m.systemctl("status", instance)
+		t.Fatalf("systemctl start %s: %v\n%s\n%s", instance, err, out, st)
+	}
+	defer m.systemctl("stop", instance)
+	p := m.show(t, instance)
+	want := "last poll: 2 messages from 2 accounts, next in 300 s"
+	for i := 0; p["StatusText"] != want; i++ {
+		if i == 600 || strings.Contains(p["StatusText"], "failed") {
+			t.Fatalf("status %q, want %q", p["StatusText"], want)
+		}
+		time.Sleep(100 * time.Millisecond)
+		p = m.show(t, instance)
+	}
+
+	// It runs as the user, with its pid file in the user's home, and may
+	// gain an MDA's setgid (no NoNewPrivileges).
+	status, err := os.ReadFile("/proc/" + p["MainPID"] + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{fmt.Sprintf("\nUid:\t%d\t%d\t", uid, uid), "\nNoNewPrivs:\t0\n"} {
+		if !strings.Contains(string(status), want) {
+			t.Errorf("the daemon's /proc status lacks %q:\n%s", strings.TrimSpace(want), status)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(home, ".fetchmail.pid")); err != nil {
+		t.Errorf("no pid file in the user's home: %v", err)
+	} else if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid {
+		t.Errorf("the pid file belongs to uid %d, want %d", st.Uid, uid)
+	}
+	if names, _ := filepath.Glob(filepath.Join(home, "Maildir", "new", "*")); len(names) != 1 {
+		t.Errorf("%d messages in the user's maildir, want 1", len(names))
+	}
+	if spool, err := os.ReadFile(filepath.Join("/var/mail", user)); err != nil || !strings.Contains(string(spool), "message-1") {
+		t.Errorf("maildrop did not deliver to /var/mail/%s: %v\n%s", user, err, spool)
+	}
+	if out, err := m.systemctl("stop", instance); err != nil {
+		t.Errorf("systemctl stop %s: %v\n%s", instance, err, out)
+	}
+	if p = m.show(t, instance); p["Result"] != "success" || p["ExecMainStatus"] != "0" {
+		t.Errorf("after stop: %v", p)
+	}
+
+	// Why the template stops short of NoNewPrivileges=yes: with it,
+	// maildrop cannot lock /var/mail, and that message stays on the server.
+	boxes[0].Add(msg("message-2"))
+	boxes[1].Add(msg("message-3"))
+	if err := os.WriteFile(filepath.Join(units, "gofetchmail@.service.d", "nnp.conf"), []byte("[Service]\nNoNewPrivileges=yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := m.systemctl("daemon-reload"); err != nil {
+		t.Fatalf("daemon-reload: %v\n%s", err, out)
+	}
+	if out, err := m.systemctl("start", instance); err != nil {
+		t.Fatalf("systemctl start %s with NoNewPrivileges=yes: %v\n%s", instance, err, out)
+	}
+	for i := 0; !strings.HasPrefix(p["StatusText"], "last poll"); i++ {
+		if i == 600 {
+			t.Fatalf("no status after the poll: %v", p)
+		}
+		time.Sleep(100 * time.Millisecond)
+		p = m.show(t, instance)
+	}
+	if want := "last poll: 1 message from 1 account, 1 message left on the server (see the log), next in 300 s"; p["StatusText"] != want {
+		t.Errorf("with NoNewPrivileges=yes: status %q, want %q", p["StatusText"], want)
+	}
+	if n := len(boxes[1].Messages()); n != 1 {
+		t.Errorf("with NoNewPrivileges=yes, %d messages left on the maildrop entry's server, want 1 (kept, as it was not delivered)", n)
+	}
 }

@@ -212,13 +212,15 @@ func stallLimit(cfg *rcparse.Config) time.Duration {
 
 // pollStatus is the STATUS= line after a poll: "last poll: 3 messages from
 // 2 accounts, next in 300 s", "last poll: no new mail (2 accounts), next in
-// 300 s", or with failures "last poll: 1 message from 1 account; 1 of 2
-// accounts failed: connect to ...: connection refused; next in 300 s".
+// 300 s"; messages not delivered (an MDA that failed) or too large are
+// counted as left on the server; failures add "1 of 2 accounts failed:
+// connect to ...: connection refused;" with the first error.
 func pollStatus(r pollResult, interval int) string {
-	messages, from, failed := 0, 0, 0
+	messages, from, skipped, failed := 0, 0, 0, 0
 	firstErr := ""
 	for _, res := range r.results {
 		messages += res.Delivered
+		skipped += res.Skipped
 		if res.Delivered > 0 {
 			from++
 		}
@@ -240,13 +242,22 @@ func pollStatus(r pollResult, interval int) string {
 		return b.String()
 	case len(r.results) == 0:
 		return b.String() + "no account due in this cycle (interval); " + next
+	}
+	sep := ""
+	switch {
 	case messages > 0:
 		fmt.Fprintf(&b, "%s from %s", plural(messages, "message"), plural(from, "account"))
-	case failed < len(r.results):
+		sep = ", "
+	case skipped == 0 && failed < len(r.results):
 		fmt.Fprintf(&b, "no new mail (%s)", plural(len(r.results)-failed, "account"))
+		sep = ", "
+	}
+	if skipped > 0 {
+		fmt.Fprintf(&b, "%s%s left on the server (see the log)", sep, plural(skipped, "message"))
+		sep = ", "
 	}
 	if failed > 0 {
-		if messages > 0 || failed < len(r.results) {
+		if sep != "" {
 			b.WriteString("; ")
 		}
 		if len(firstErr) > 160 {

@@ -450,6 +450,8 @@ func TestPollStatus(t *testing.T) {
 		{pollResult{1, []fetch.Result{{}, {}}}, "last poll: no new mail (2 accounts), next in 300 s"},
 		{pollResult{2, []fetch.Result{{Err: refused}}}, "last poll: 1 of 1 account failed: connect to 127.0.0.1:9: connection refused; next in 300 s"},
 		{pollResult{2, []fetch.Result{{}, {Err: refused}}}, "last poll: no new mail (1 account); 1 of 2 accounts failed: connect to 127.0.0.1:9: connection refused; next in 300 s"},
+		{pollResult{10, []fetch.Result{{Delivered: 1}, {Skipped: 1}}}, "last poll: 1 message from 1 account, 1 message left on the server (see the log), next in 300 s"},
+		{pollResult{10, []fetch.Result{{Skipped: 2}, {Err: refused}}}, "last poll: 2 messages left on the server (see the log); 1 of 2 accounts failed: connect to 127.0.0.1:9: connection refused; next in 300 s"},
 		{pollResult{1, nil}, "last poll: no account due in this cycle (interval); next in 300 s"},
 		{pollResult{11, nil}, "last poll: failed (status 11, see the log); next in 300 s"},
 	} {
