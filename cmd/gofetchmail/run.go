@@ -213,7 +213,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	opts.Daemon = daemon > 0
 	opts.PollDone = func(r fetch.Result) { logPollError(ctx, logger, r) }
 	if daemon > 0 {
-		code = daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
+		code = daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon, newSDNotifier(logger))
 	} else {
 		code = pollOnce(ctx, cfg, f, opts)
 	}
@@ -225,25 +225,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // pollOnce runs every selected entry once and returns the exit status.
 func pollOnce(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options) int {
-	return pollCycle(ctx, cfg, f, opts, nil, 0)
+	code, _ := pollCycle(ctx, cfg, f, opts, nil, 0)
+	return code
 }
 
 // pollCycle runs daemon cycle number cycle (0 is the first): every selected
 // entry, except those with "interval K", which fetchmail polls only on
 // every Kth cycle, starting with the first. A daemon passes its runner,
 // which keeps SSH connections between cycles; nil runs one-shot.
-func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options, runner *fetch.Runner, cycle int) int {
+func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options, runner *fetch.Runner, cycle int) (int, []fetch.Result) {
 	all, err := selectJobs(cfg, f.fs.Args())
 	if err != nil {
 		opts.Logger.Error(err.Error())
-		return int(fetch.StatusSyntax)
+		return int(fetch.StatusSyntax), nil
 	}
 	jobs := dueJobs(all, cycle)
 	if len(jobs) < len(all) {
 		opts.Logger.Debug(fmt.Sprintf("interval not reached, not querying %d entries in cycle %d", len(all)-len(jobs), cycle))
 	}
 	if len(jobs) == 0 {
-		return int(fetch.StatusNoMail)
+		return int(fetch.StatusNoMail), nil
 	}
 	load := fetch.LoadUIDStore
 	if runner != nil {
@@ -252,7 +253,7 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 	uids, err := load(cfg.Idfile)
 	if err != nil {
 		opts.Logger.Error(err.Error())
-		return int(fetch.StatusIOErr)
+		return int(fetch.StatusIOErr), nil
 	}
 	var results []fetch.Result
 	if runner != nil {
@@ -265,7 +266,7 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 			logPollError(ctx, opts.Logger, r)
 		}
 	}
-	return int(fetch.ExitStatus(results))
+	return int(fetch.ExitStatus(results)), results
 }
 
 // logPollError logs the error a poll ended with, if any. A poll cut short
