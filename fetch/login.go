@@ -50,8 +50,15 @@ type loginProto interface {
 	noLogin() string
 }
 
-// unsupportedAuth are fetchmail's auth values gofetchmail does not speak.
-var unsupportedAuth = []string{"gssapi", "kerberos", "kerberos_v5", "kerberos_v4", "ntlm", "msn", "otp", "opie"}
+// unsupportedAuth reports whether method (lower case) is one of
+// fetchmail's auth values gofetchmail does not speak.
+func unsupportedAuth(method string) bool {
+	switch method {
+	case "gssapi", "kerberos", "kerberos_v5", "kerberos_v4", "ntlm", "msn", "otp", "opie":
+		return true
+	}
+	return false
+}
 
 // logIn logs in as the rc file's auth setting says, the same way for POP3
 // and IMAP:
@@ -85,7 +92,7 @@ func (s *session) logIn(ctx context.Context, p loginProto) error {
 			return err
 		}
 		return s.withToken(ctx, p, func(tok string) error { return s.oauthLogin(ctx, p, tok) })
-	case containsFold(unsupportedAuth, method):
+	case unsupportedAuth(method):
 		return s.authErr(fmt.Errorf("auth %s is not supported by gofetchmail (use any, password, cram-md5, external, ssh or oauthbearer)", method))
 	}
 	if p.apop() {
