@@ -135,7 +135,7 @@ func (s *session) clearOK() error {
 	case r.kind == "tcp" && isLoopbackConn(s.conn) && !r.forwardsElsewhere():
 		return nil
 	}
-	why := "the server offers no STLS"
+	why := "the server offers no " + s.startTLSName()
 	if u.SSLProto == nil && !u.SSLCertck {
 		why += " and sslcertck is off"
 	}
@@ -143,8 +143,8 @@ func (s *session) clearOK() error {
 	if r.kind != "tcp" || r.forwardsElsewhere() {
 		how = "through an SSH host that is not the mail server (the last hop is in clear), without TLS"
 	}
-	return s.authErr(fmt.Errorf("%w: %s is reached %s %s and %s; use ssl, sslcertck (STLS), an sshtunnel to the mail server itself, or add sslproto '' to the rc file to send it in plain text on purpose",
-		ErrCleartext, queryName(s.job.Server), r.describe(), how, why))
+	return s.authErr(fmt.Errorf("%w: %s is reached %s %s and %s; use ssl, sslcertck (%s), an sshtunnel to the mail server itself, or add sslproto '' to the rc file to send it in plain text on purpose",
+		ErrCleartext, queryName(s.job.Server), r.describe(), how, why, s.startTLSName()))
 }
 
 // ErrCleartext is the cause when a password would cross a network in clear.
