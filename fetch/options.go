@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/secrets"
 )
 
 // Options are the run-wide settings of the engine that do not come from the
@@ -33,6 +34,10 @@ type Options struct {
 	// NetrcFile is the .netrc file that gives the passwords the rc file
 	// does not (fetchmail's ~/.netrc); "" means none.
 	NetrcFile string
+	// Secrets remembers the password sources for the life of the process
+	// (passwordfd read once, .netrc warnings said once): make one per
+	// process; nil means one per Run call or per Runner.
+	Secrets *secrets.Store
 	// Resolver answers the multidrop dns checks; nil means
 	// net.DefaultResolver.
 	Resolver Resolver

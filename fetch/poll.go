@@ -42,6 +42,7 @@ type Result struct {
 // connections) and returns one result per job. A failure in one job does not
 // stop the others.
 func Run(ctx context.Context, jobs []Job, uids *UIDStore, opts Options) []Result {
+	opts.fillProcess()
 	if err := recoverJournal(uids, opts.logger()); err != nil {
 		opts.logger().Error(err.Error())
 	}
