@@ -83,11 +83,3 @@ func TestMustSTLSRule(t *testing.T) {
 		}
 	}
 }
-
-func TestReceivedHeaderShape(t *testing.T) {
-	h := receivedHeader(receivedInfo{serverName: "pop.example.org", serverIP: "192.0.2.1", localHost: "desk", protocol: "POP3", version: "1.0", recipient: "manish@localhost"})
-	want := "Received: from pop.example.org [192.0.2.1]\n\tby desk with POP3 (gofetchmail-1.0)\n\tfor <manish@localhost> (single-drop); Mon, 01 Jan 0001 00:00:00 +0000 (UTC)\n"
-	if h != want {
-		t.Errorf("got\n%q\nwant\n%q", h, want)
-	}
-}

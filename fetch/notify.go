@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/envelope"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
 
@@ -50,7 +51,7 @@ func (s *session) bounceInfoOf(env deliver.Envelope) bounceInfo {
 	if (cfg == nil || (cfg.Softbounce && cfg.Postmaster == "")) && len(env.To) < 2 {
 		return bounceInfo{}
 	}
-	head, _ := s.br.Peek(headerPeek)
+	head, _ := s.br.Peek(envelope.HeaderPeek)
 	if i := bytes.Index(head, []byte("\n\n")); i >= 0 {
 		head = head[:i+1]
 	}
@@ -258,7 +259,7 @@ func (s *session) warnOversized(ctx context.Context, big []message) {
 	}
 	log := s.opts.logger()
 	to := ""
-	if isMultidrop(u) {
+	if envelope.IsMultidrop(u) {
 		if s.job.Config != nil {
 			to = s.job.Config.Postmaster
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/envelope"
 	"github.com/gofetchmail/gofetchmail/secrets"
 )
 
@@ -40,7 +41,11 @@ type Options struct {
 	Secrets *secrets.Store
 	// Resolver answers the multidrop dns checks; nil means
 	// net.DefaultResolver.
-	Resolver Resolver
+	Resolver envelope.Resolver
+	// Aliases remembers the answers of the dns checks for the life of the
+	// process: make one per process; nil means one per Run call or per
+	// Runner.
+	Aliases *envelope.AliasCache
 
 	// NewDeliverer, if set, replaces the choice of delivery target (tests).
 	NewDeliverer func(target string) (deliver.Deliverer, error)

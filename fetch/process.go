@@ -1,9 +1,12 @@
 package fetch
 
-import "github.com/gofetchmail/gofetchmail/secrets"
+import (
+	"github.com/gofetchmail/gofetchmail/envelope"
+	"github.com/gofetchmail/gofetchmail/secrets"
+)
 
 // What must live as long as the process (what each passwordfd gave, the
-// .netrc versions already warned about) is a value in Options, made once:
+// .netrc versions already warned about, the multidrop dns answers) is a value in Options, made once:
 // by the caller for the whole process, else by NewRunner for the life of
 // the Runner or by Run for one call. fetch keeps no package-level mutable
 // state of it.
@@ -12,6 +15,9 @@ import "github.com/gofetchmail/gofetchmail/secrets"
 func (o *Options) fillProcess() {
 	if o.Secrets == nil {
 		o.Secrets = secrets.NewStore()
+	}
+	if o.Aliases == nil {
+		o.Aliases = envelope.NewAliasCache()
 	}
 }
 
@@ -22,4 +28,12 @@ func (o *Options) secretStore() *secrets.Store {
 		o.Secrets = secrets.NewStore()
 	}
 	return o.Secrets
+}
+
+// aliasCache is o.Aliases, made on first use as secretStore does.
+func (o *Options) aliasCache() *envelope.AliasCache {
+	if o.Aliases == nil {
+		o.Aliases = envelope.NewAliasCache()
+	}
+	return o.Aliases
 }
