@@ -63,23 +63,3 @@ func TestRouteSSHTunnelOption(t *testing.T) {
 		t.Errorf("route %+v", r)
 	}
 }
-
-func TestMustSTLSRule(t *testing.T) {
-	tcp := &route{kind: "tcp"}
-	empty, tls12 := "", "tls1.2+"
-	cases := []struct {
-		u    rcparse.User
-		want bool
-	}{
-		{rcparse.User{SSLCertck: true}, true},
-		{rcparse.User{SSLCertck: true, SSLProto: &empty}, false},
-		{rcparse.User{SSLCertck: true, SSL: true}, false},
-		{rcparse.User{SSLCertck: false}, false},
-		{rcparse.User{SSLCertck: false, SSLProto: &tls12}, true},
-	}
-	for i, c := range cases {
-		if got := mustSTLS(&c.u, tcp); got != c.want {
-			t.Errorf("case %d: mustSTLS = %v", i, got)
-		}
-	}
-}
