@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
@@ -46,6 +47,7 @@ type Options struct {
 	// process: make one per process; nil means one per Run call or per
 	// Runner.
 	Aliases *envelope.AliasCache
+	notices *sync.Map // the notices logOnce logged (process.go)
 
 	// NewDeliverer, if set, replaces the choice of delivery target (tests).
 	NewDeliverer func(target string) (deliver.Deliverer, error)
