@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
@@ -20,12 +21,9 @@ type Store struct {
 	warned map[string]bool // "path|size|mtime" of the .netrc versions warned about
 }
 
-// fdSecret is what one passwordfd gave. f is kept reachable for the life
-// of the Store: its finalizer would close the descriptor, whose number by
-// then may be another file's.
+// fdSecret is what one passwordfd gave.
 type fdSecret struct {
 	pw string
-	f  *os.File
 }
 
 // NewStore makes an empty Store.
@@ -42,16 +40,22 @@ func (s *Store) FD(fd int) (string, error) {
 	if v, ok := s.fds[fd]; ok {
 		return v.pw, nil
 	}
-	f := os.NewFile(uintptr(fd), fmt.Sprintf("passwordfd %d", fd))
-	if f == nil {
-		return "", fmt.Errorf("passwordfd %d: not an open file descriptor", fd)
+	// The descriptor is not ours to close, nor to hand to an *os.File
+	// whose finalizer would close it once the Store is gone (when its
+	// number may be another file's): read a duplicate, which shares its
+	// offset, and close only that.
+	dup, err := syscall.Dup(fd)
+	if err != nil {
+		return "", fmt.Errorf("passwordfd %d: not an open file descriptor: %w", fd, err)
 	}
+	f := os.NewFile(uintptr(dup), fmt.Sprintf("passwordfd %d", fd))
+	defer f.Close()
 	line, err := bufio.NewReader(f).ReadString('\n')
 	if err != nil && line == "" {
 		return "", fmt.Errorf("passwordfd %d: %w", fd, err)
 	}
 	pw := strings.TrimRight(line, "\r\n")
-	s.fds[fd] = fdSecret{pw: pw, f: f}
+	s.fds[fd] = fdSecret{pw: pw}
 	return pw, nil
 }
 

@@ -3,7 +3,9 @@ package secrets
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,5 +74,31 @@ func TestStoreNetrcWarnsOncePerVersion(t *testing.T) {
 	}
 	if res, err = s.Netrc(filepath.Dir(path), srv, u); err == nil {
 		t.Errorf("a directory read as a .netrc: %+v", res)
+	}
+}
+
+// A Store that is gone does not close the passwordfd it read: the
+// descriptor is the caller's (and its number may by then be another
+// file's, such as a listening socket).
+func TestStoreLeavesFDOpen(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	w.WriteString("foobar\n")
+	func() {
+		if _, err := NewStore().FD(int(r.Fd())); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for range 10 { // let the finalizers of anything the Store left run
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(r.Fd()), &st); err != nil {
+		t.Fatalf("the passwordfd was closed behind the caller's back: %v", err)
 	}
 }
