@@ -1,15 +1,14 @@
 package fetch
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 
+	"github.com/gofetchmail/gofetchmail/secrets"
 	"github.com/gofetchmail/gofetchmail/transport"
 )
 
@@ -22,14 +21,14 @@ func (s *session) password() (string, error) {
 		return *u.Password, nil
 	}
 	if u.Passwordfile != nil && *u.Passwordfile != "" {
-		data, err := os.ReadFile(*u.Passwordfile)
+		pw, err := secrets.File(*u.Passwordfile)
 		if err != nil {
-			return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: fmt.Errorf("passwordfile: %w", err)}
+			return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: err}
 		}
-		return firstLine(data), nil
+		return pw, nil
 	}
 	if u.Passwordfd != nil {
-		pw, err := readPasswordFD(*u.Passwordfd)
+		pw, err := s.opts.secretStore().FD(*u.Passwordfd)
 		if err != nil {
 			return "", &Error{Poll: s.label, Status: StatusAuthFail, Err: err}
 		}
@@ -47,34 +46,6 @@ func (s *session) password() (string, error) {
 func firstLine(data []byte) string {
 	line, _, _ := bytes.Cut(data, []byte("\n"))
 	return strings.TrimRight(string(line), "\r")
-}
-
-// fdSecrets caches what was read from each passwordfd: a descriptor can be
-// read only once, but several polls of a run (or a daemon) need it.
-var fdSecrets sync.Map // int -> string
-
-// fdFiles holds the *os.File made for each passwordfd for the life of the
-// process.
-var fdFiles sync.Map // int -> *os.File
-
-func readPasswordFD(fd int) (string, error) {
-	if v, ok := fdSecrets.Load(fd); ok {
-		return v.(string), nil
-	}
-	f := os.NewFile(uintptr(fd), fmt.Sprintf("passwordfd %d", fd))
-	if f == nil {
-		return "", fmt.Errorf("passwordfd %d: not an open file descriptor", fd)
-	}
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && line == "" {
-		return "", fmt.Errorf("passwordfd %d: %w", fd, err)
-	}
-	pw := strings.TrimRight(line, "\r\n")
-	// Keep f reachable: its finalizer would close fd, which by then may
-	// be another file's number.
-	fdFiles.Store(fd, f)
-	v, _ := fdSecrets.LoadOrStore(fd, pw)
-	return v.(string), nil
 }
 
 // token returns the OAuth2 access token: the output of tokencommand (an

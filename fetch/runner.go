@@ -29,6 +29,7 @@ type Runner struct {
 // NewRunner makes a Runner; Close it to close its connections.
 func NewRunner(opts Options) *Runner {
 	r := &Runner{opts: opts, watched: map[*transport.SSHClient]bool{}, dead: map[*transport.SSHClient]bool{}}
+	r.opts.fillProcess()
 	r.d = newDialer(&r.opts)
 	return r
 }

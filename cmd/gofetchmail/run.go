@@ -21,6 +21,7 @@ import (
 
 	"github.com/gofetchmail/gofetchmail/fetch"
 	"github.com/gofetchmail/gofetchmail/rcparse"
+	"github.com/gofetchmail/gofetchmail/secrets"
 )
 
 // run is the whole program; it returns the exit status.
@@ -136,7 +137,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	netrcFile := filepath.Join(home, ".netrc")
-	netrc, _ := fetch.LoadNetrc(netrcFile) // an unreadable one: the poll says why
+	netrc, _ := secrets.LoadNetrc(netrcFile) // an unreadable one: the poll says why
 	var asked []fetch.Job
 	if jobs, err := selectJobs(cfg, f.fs.Args()); err == nil {
 		if st != nil {
@@ -204,6 +205,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	opts.Password = prompt
 	opts.NetrcFile = netrcFile
+	opts.Secrets = secrets.NewStore() // one per process: a passwordfd is read once
 	opts.OAuth2 = func(j fetch.Job) (fetch.OAuth2Tokens, error) {
 		return fetch.NewOAuth2Source(j, home, f.rcfile)
 	}

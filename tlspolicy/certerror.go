@@ -1,4 +1,4 @@
-package fetch
+package tlspolicy
 
 import (
 	"crypto/x509"
@@ -27,7 +27,7 @@ func (e *CertError) Error() string {
 	if e.Cert == nil {
 		return s
 	}
-	s += `. If it is your server's certificate (check its SHA-256 fingerprint with your provider), pin it in the entry: sslfingerprint "SHA256:` + fingerprintOf(e.Cert, true) + `"`
+	s += `. If it is your server's certificate (check its SHA-256 fingerprint with your provider), pin it in the entry: sslfingerprint "SHA256:` + Fingerprint(e.Cert, true) + `"`
 	var he x509.HostnameError
 	if names := certNames(e.Cert); errors.As(e.Err, &he) && len(names) > 0 {
 		return s + fmt.Sprintf(` (or name the host it was issued for: sslcommonname %q)`, names[0])
