@@ -55,7 +55,7 @@ _gofetchmail() {
 	*" $prev "*) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 	if [[ $COMP_CWORD -eq 1 && $cur != -* ]]; then
-		COMPREPLY=($(compgen -W "demo completion oauth2" -- "$cur"))
+		COMPREPLY=($(compgen -W "demo completion oauth2 doctor" -- "$cur"))
 		return
 	fi
 	COMPREPLY=($(compgen -W "%s" -- "$cur"))
