@@ -86,6 +86,9 @@ var pathKeywords = map[string]bool{
 	"sslcertpath": true, "sslkey": true, "sslcert": true, "passwordfile": true, "bsmtp": true,
 }
 
+// extensions are keywords fetchmail 6.4 does not know.
+var extensions = map[string]bool{"maildir": true, "mbox": true, "tokencommand": true, "oauthprovider": true, "oauthclientid": true}
+
 // differences scans the rc text word by word (strings with their quotes
 // kept, comments dropped) for the readings docs/migrating-from-fetchmail.md
 // lists. It only informs: the parser has accepted the file.
@@ -99,6 +102,9 @@ func differences(src []byte) []difference {
 		}
 		lw := strings.ToLower(w.text)
 		add := func(msg string) { out = append(out, difference{w.line, msg}) }
+		if extensions[lw] {
+			add(lw + " is a gofetchmail extension: fetchmail refuses this rc file")
+		}
 		switch {
 		case pathKeywords[lw] && strings.HasPrefix(unquote(next), "~"):
 			add(fmt.Sprintf(`%s %s: gofetchmail expands "~" to your home directory; fetchmail takes a directory named "~" beside the rc file`, lw, next))
@@ -108,8 +114,6 @@ func differences(src []byte) []difference {
 			add("the ssh plugin runs in the in-process SSH client, not the ssh program")
 		case lw == "checkalias":
 			add("checkalias is ignored by gofetchmail")
-		case lw == "maildir" || lw == "mbox" || lw == "tokencommand" || lw == "oauthprovider" || lw == "oauthclientid":
-			add(lw + " is a gofetchmail extension: fetchmail refuses this rc file")
 		case lw == "sslfingerprint" && (len(strings.ReplaceAll(unquote(next), ":", "")) > 32 || strings.HasPrefix(strings.ToUpper(unquote(next)), "SHA256")):
 			add("a SHA-256 sslfingerprint is a gofetchmail extension: fetchmail reads only MD5")
 		case (lw == "protocol" || lw == "proto") && isUnsupportedProto(next):
