@@ -138,7 +138,9 @@ func TestDoctorFailures(t *testing.T) {
 		noLater string // a step that must not run after the failure
 	}{{
 		name: "wrong password", trust: true,
-		rc:   func(h home) string { return doctorRC(h, rig["RIG_POP3_PORT"], "Wr0ng-pw-42", "sslproto '' maildir "+h.maildir()) },
+		rc: func(h home) string {
+			return doctorRC(h, rig["RIG_POP3_PORT"], "Wr0ng-pw-42", "sslproto '' maildir "+h.maildir())
+		},
 		code: 3, prefix: "✘ login", subs: []string{"next: check the user name and the password"}, noLater: "mailbox",
 	}, {
 		name: "unknown host key", trust: false,
@@ -149,11 +151,15 @@ func TestDoctorFailures(t *testing.T) {
 		code: 2, prefix: "✘ ssh", subs: []string{"host key of [127.0.0.1]:" + rig["RIG_SSH_PORT"] + " is unknown", "next: check the key's fingerprint"}, noLater: "channel",
 	}, {
 		name: "self-signed certificate", trust: true,
-		rc:   func(h home) string { return doctorRC(h, rig["RIG_POP3S_PORT"], "foobar", "ssl sslcertck maildir "+h.maildir()) },
+		rc: func(h home) string {
+			return doctorRC(h, rig["RIG_POP3S_PORT"], "foobar", "ssl sslcertck maildir "+h.maildir())
+		},
 		code: 2, prefix: "✘ tls", subs: []string{"it is self-signed", `sslfingerprint "SHA256:` + sha256fp + `"`, "next: compare the fingerprint"}, noLater: "login",
 	}, {
 		name: "unwritable maildir", trust: true,
-		rc:   func(h home) string { return doctorRC(h, rig["RIG_POP3_PORT"], "foobar", "sslproto '' maildir "+h.maildir()) },
+		rc: func(h home) string {
+			return doctorRC(h, rig["RIG_POP3_PORT"], "foobar", "sslproto '' maildir "+h.maildir())
+		},
 		setup: unwritableMaildir,
 		code:  10, prefix: "✘ delivery", subs: []string{"cannot write in tmp/: operation not permitted", "next: make it writable"},
 	}, {
