@@ -203,7 +203,11 @@ func (p *prober) sshConnect(ctx context.Context, d *dialer, r *route, timeout ti
 	if how == "" {
 		how = "sshtunnel"
 	}
-	p.ok("ssh", fmt.Sprintf("host key known, logged in to %s as %s (%s)", c.RemoteAddr(), c.User(), how))
+	with := c.Identity()
+	if with == "" {
+		with = "no credentials (the server asked none)"
+	}
+	p.ok("ssh", fmt.Sprintf("host key known, logged in to %s as %s with %s (%s)", c.RemoteAddr(), c.User(), with, how))
 	var conn net.Conn
 	if r.exec != nil {
 		conn, err = c.Exec(ctx, r.exec)

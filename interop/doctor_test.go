@@ -105,7 +105,7 @@ poll 127.0.0.1 with protocol imap and port %s
 		t.Errorf("a ✘ line in a healthy run:\n%s", r)
 	}
 	doctorLine(t, r, "✔ rc file", "line 5: ", "ssh -L preconnect runs as an in-process SSH channel")
-	doctorLine(t, r, "✔ ssh", "host key known", "logged in to 127.0.0.1:"+rig["RIG_SSH_PORT"])
+	doctorLine(t, r, "✔ ssh", "host key known", "logged in to 127.0.0.1:"+rig["RIG_SSH_PORT"], "with ssh-ed25519 key SHA256:", "("+rig["RIG_CLIENT_KEY"]+")")
 	doctorLine(t, r, "✔ channel", "127.0.0.1:"+rig["RIG_POP3_PORT"])
 	doctorLine(t, r, "✔ tls", "inside SSH")
 	doctorLine(t, r, "✔ login", "CRAM-MD5")
