@@ -3,7 +3,15 @@ package doctor
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math/big"
 	"log/slog"
 	"net"
 	"os"
@@ -103,14 +111,21 @@ func pop3Server(t *testing.T, pass string, rec *recorder, msgs ...pop3test.Messa
 	return h, p
 }
 
-func wantLine(t *testing.T, out, prefix, substr string) {
+func wantLine(t *testing.T, out, prefix string, subs ...string) {
 	t.Helper()
 	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, prefix) && strings.Contains(l, substr) {
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		all := true
+		for _, sub := range subs {
+			all = all && strings.Contains(l, sub)
+		}
+		if all {
 			return
 		}
 	}
-	t.Errorf("no line %q ... %q in:\n%s", prefix, substr, out)
+	t.Errorf("no line %q with %q in:\n%s", prefix, subs, out)
 }
 
 // TestDoctorPOP3Healthy: every step ✔, exit 0, the new count taken from
@@ -308,4 +323,61 @@ poll c.example protocol etrn auth kerberos
 	if len(got) != len(want) {
 		t.Errorf("got %d differences, want %d: %+v", len(got), len(want), got)
 	}
+}
+
+// TestDoctorTLSExpiring: an STLS certificate pinned by sslfingerprint
+// passes, and the line says it expires within 30 days; unpinned and
+// unchecked (no sslcertck), the line gives the sslfingerprint to pin it.
+func TestDoctorTLSExpiring(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "mail.test"},
+		DNSNames:     []string{"mail.test"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(10*24*time.Hour + time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(der)
+	var hx []string
+	for _, b := range sum {
+		hx = append(hx, fmt.Sprintf("%02X", b))
+	}
+	pin := "SHA256:" + strings.Join(hx, ":")
+	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv, err := pop3test.NewServer(pop3test.NewMailbox("msingh", secret), &pop3test.ServerOptions{TLSConfig: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	home := newHome(t)
+	md := filepath.Join(home, "Maildir")
+
+	out, code := run(t, home, fmt.Sprintf("poll %s protocol pop3 port %s user msingh password %q sslfingerprint %q maildir %q\n", host, port, secret, pin, md))
+	if code != 0 {
+		t.Fatalf("pinned: exit %d:\n%s", code, out)
+	}
+	wantLine(t, out, "✔ tls", "STLS (TLS 1.3), certificate for mail.test, 127.0.0.1")
+	wantLine(t, out, "✔ tls", "EXPIRES in 10 days")
+	wantLine(t, out, "✔ tls", "matches sslfingerprint")
+
+	out, code = run(t, home, fmt.Sprintf("poll %s protocol pop3 port %s user msingh password %q no sslcertck maildir %q\n", host, port, secret, md))
+	if code != 0 {
+		t.Fatalf("unchecked: exit %d:\n%s", code, out)
+	}
+	wantLine(t, out, "✔ tls", "NOT checked (no sslcertck)", "it is self-signed", `sslfingerprint "`+pin+`"`)
+
+	out, code = run(t, home, fmt.Sprintf("poll %s protocol pop3 port %s user msingh password %q sslcertck maildir %q\n", host, port, secret, md))
+	if code != int(fetch.StatusSocket) {
+		t.Fatalf("sslcertck: exit %d, want 2:\n%s", code, out)
+	}
+	wantLine(t, out, "✘ tls", "it is self-signed", `sslfingerprint "`+pin+`"`, "next: compare the fingerprint")
 }

@@ -136,7 +136,7 @@ func (p *prober) connect(ctx context.Context, d *dialer, r *route, fallback bool
 		ips, err := net.DefaultResolver.LookupHost(lctx, r.host)
 		cancel()
 		if err != nil {
-			p.fail("dns", StatusDNS, fmt.Sprintf("cannot resolve %s: %v", r.host, err),
+			p.fail("dns", StatusSocket, fmt.Sprintf("cannot resolve %s: %v", r.host, err),
 				"check the spelling of the poll name (or via) and your resolver: getent hosts "+r.host)
 			return nil, nil
 		}

@@ -82,5 +82,6 @@ func writeZshCompletion(w io.Writer, flags []*pflag.Flag) {
 			fmt.Fprintf(w, "  '-%s[%s]%s' \\\n", f.Shorthand, usage, action)
 		}
 	}
+	fmt.Fprintln(w, "  '1:subcommand or server:(demo completion oauth2 doctor)' \\")
 	fmt.Fprintln(w, "  '*:server:'")
 }
