@@ -381,3 +381,18 @@ func TestDoctorTLSExpiring(t *testing.T) {
 	}
 	wantLine(t, out, "✘ tls", "it is self-signed", `sslfingerprint "`+pin+`"`, "next: compare the fingerprint")
 }
+
+// TestDoctorAutoFallsBackToPOP3: with protocol auto, a server that does
+// not greet as IMAP is checked as POP3, as a poll would use it.
+func TestDoctorAutoFallsBackToPOP3(t *testing.T) {
+	host, port := pop3Server(t, secret, nil, pop3test.Message{UID: "a", Data: []byte("Subject: 1\n\none\n")})
+	home := newHome(t)
+	rc := fmt.Sprintf("poll %s protocol auto port %s user msingh password %q sslproto '' maildir %q\n",
+		host, port, secret, filepath.Join(home, "Maildir"))
+	out, code := run(t, home, rc)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	wantLine(t, out, "✔ route", "protocol auto", "POP3 then")
+	wantLine(t, out, "✔ mailbox", "1 messages", "1 new")
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
@@ -169,12 +170,16 @@ func (p *prober) sshConnect(ctx context.Context, d *dialer, r *route, timeout ti
 	if t.Port != 0 {
 		who += ":" + strconv.Itoa(t.Port)
 	}
-	c, err := transport.DialSSH(ctx, t, transport.SSHOptions{
-		Home:           d.opts.Home,
-		Password:       d.opts.Password,
-		Logger:         d.opts.logger(),
-		ConnectTimeout: timeout,
-	})
+	c, reused := d.clients[sshKey(t)]
+	var err error
+	if !reused {
+		c, err = transport.DialSSH(ctx, t, transport.SSHOptions{
+			Home:           d.opts.Home,
+			Password:       d.opts.Password,
+			Logger:         d.opts.logger(),
+			ConnectTimeout: timeout,
+		})
+	}
 	var (
 		hk *transport.HostKeyError
 		ae *transport.AuthError
@@ -198,7 +203,7 @@ func (p *prober) sshConnect(ctx context.Context, d *dialer, r *route, timeout ti
 		p.fail("ssh", StatusSocket, err.Error(), "check that the SSH server answers: ssh -v "+who+" true")
 		return nil, nil
 	}
-	d.clients[sshKey(t)] = c // closed with the dialer
+	d.clients[sshKey(t)] = c // closed with the dialer, reused by protocol auto's POP3
 	how := map[string]string{"preconnect": "the preconnect ssh -L, run in-process", "plugin": "the ssh plugin, run in-process"}[r.sshFrom]
 	if how == "" {
 		how = "sshtunnel"
@@ -462,7 +467,9 @@ func (p *prober) imap(ctx context.Context, d *dialer, auto bool) {
 		return
 	}
 	s.route = r
-	if !auto || r.kind != "tcp" {
+	if auto {
+		p.ok("route", "IMAP (protocol auto: POP3 if no IMAP server answers) "+r.describe())
+	} else {
 		p.ok("route", "IMAP "+r.describe())
 	}
 	conn, derr := p.connect(ctx, d, r, auto && r.kind == "tcp")
@@ -473,9 +480,6 @@ func (p *prober) imap(ctx context.Context, d *dialer, auto bool) {
 	}
 	if conn == nil {
 		return
-	}
-	if auto && r.kind == "tcp" {
-		p.ok("route", "IMAP (protocol auto) "+r.describe())
 	}
 	s.conn = conn
 	how := ""
@@ -488,6 +492,14 @@ func (p *prober) imap(ctx context.Context, d *dialer, auto bool) {
 		how = "ssl"
 	}
 	sess, err := imap.Open(ctx, conn, &imap.Options{Timeout: s.timeout()})
+	var pe *imap.ProtocolError
+	if err != nil && auto && (errors.As(err, &pe) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		conn.Close()
+		p.ok("route", "protocol auto: the server there does not greet as IMAP ("+err.Error()+"); POP3 then")
+		s.route, s.conn = nil, nil
+		p.pop3(ctx, d)
+		return
+	}
 	if err != nil {
 		p.failErr("login", err, "is this port an IMAP server? (pop3 is 110/995, imap 143/993)")
 		return
