@@ -154,7 +154,7 @@ func TestDoctorPOP3Healthy(t *testing.T) {
 	wantLine(t, out, "✔ login", "SASL PLAIN CRAM-MD5")
 	wantLine(t, out, "✔ login", "gofetchmail uses CRAM-MD5")
 	wantLine(t, out, "✔ mailbox", "3 messages")
-	wantLine(t, out, "✔ mailbox", "2 new to "+idfile)
+	wantLine(t, out, "✔ mailbox", "2 new to "+idfile, "the next poll deletes the 1 already delivered")
 	wantLine(t, out, "✔ delivery", "does not exist yet")
 	for _, v := range []string{"RETR", "TOP", "DELE"} {
 		if rec.has(v) {

@@ -395,6 +395,9 @@ func (p *prober) pop3(ctx context.Context, d *dialer) {
 		}
 	}
 	p.res.New = newCount
+	if old := count - newCount; note == "" && old > 0 && (!u.Keep || u.Flush) {
+		note = fmt.Sprintf("; the next poll deletes the %d already delivered (no keep; fetchmail would leave them unless flush)", old)
+	}
 	p.ok("mailbox", fmt.Sprintf("%d messages (%d octets), %d new to %s%s", count, total, newCount, idfileName(s.uids), note))
 	s.client.Quit(ctx) // nothing was marked: QUIT deletes nothing
 }
