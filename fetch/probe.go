@@ -504,6 +504,7 @@ func (p *prober) imap(ctx context.Context, d *dialer, auto bool) {
 		return
 	}
 	if err != nil {
+		conn.Close()
 		p.failErr("login", err, "is this port an IMAP server? (pop3 is 110/995, imap 143/993)")
 		return
 	}
