@@ -396,3 +396,20 @@ func TestDoctorAutoFallsBackToPOP3(t *testing.T) {
 	wantLine(t, out, "✔ route", "protocol auto", "POP3 then")
 	wantLine(t, out, "✔ mailbox", "1 messages", "1 new")
 }
+
+// TestDoctorShellPreconnectNotRun: a shell preconnect is named, not run.
+func TestDoctorShellPreconnectNotRun(t *testing.T) {
+	host, port := pop3Server(t, secret, nil)
+	home := newHome(t)
+	marker := filepath.Join(home, "preconnect-ran")
+	rc := fmt.Sprintf("poll %s protocol pop3 port %s user msingh password %q sslproto '' maildir %q preconnect \"touch %s\"\n",
+		host, port, secret, filepath.Join(home, "Maildir"), marker)
+	out, code := run(t, home, rc)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	wantLine(t, out, "✔ preconnect", "touch "+marker, "not run by doctor")
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the preconnect ran")
+	}
+}
