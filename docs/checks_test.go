@@ -202,6 +202,10 @@ func checkGofetchmail(t tb, line string, args []string) {
 		argv = []string{"demo", filepath.Join(home, "demo")}
 	case len(args) > 0 && args[0] == "completion":
 		argv = args
+	case len(args) > 0 && args[0] == "doctor":
+		// A check needs the user's servers: the example's options are
+		// parsed, then --help ends the run (exit 0, stderr empty).
+		argv = append(append([]string{}, args...), "--help")
 	case len(args) > 0 && args[0] == "oauth2":
 		// A login needs a browser and a provider: the example's options
 		// are parsed, then --help ends the run (exit 0, stderr empty).
@@ -229,7 +233,7 @@ func checkGofetchmail(t tb, line string, args []string) {
 		}
 	}
 	for _, a := range argv {
-		if a == "--" || argv[0] == "oauth2" { // its own options, checked by its parser
+		if a == "--" || argv[0] == "oauth2" || argv[0] == "doctor" { // its own options, checked by its parser
 			break
 		}
 		if name, ok := strings.CutPrefix(a, "--"); ok {

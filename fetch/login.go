@@ -122,6 +122,42 @@ func (s *session) logIn(ctx context.Context, p loginProto) error {
 	return err
 }
 
+// planLine says what logIn will do with p, in its order, without doing
+// it (gofetchmail doctor's login line): the same decisions as logIn, so
+// the report cannot drift from the login.
+func (s *session) planLine(p loginProto) string {
+	method := strings.ToLower(s.job.Server.Auth)
+	switch {
+	case method == "ssh" || method == "implicit":
+		return "no login (auth " + method + ": the transport authenticates)"
+	case method == "external":
+		return "SASL EXTERNAL"
+	case method == "oauthbearer":
+		if p.offers("OAUTHBEARER") || !p.offers("XOAUTH2") {
+			return "SASL OAUTHBEARER"
+		}
+		return "SASL XOAUTH2"
+	case unsupportedAuth(method):
+		return "none (auth " + method + " is not supported by gofetchmail)"
+	}
+	if p.apop() {
+		return "APOP"
+	}
+	tries, err := s.loginMethods(p, method)
+	if err != nil {
+		return "none (" + p.noLogin() + ")"
+	}
+	for i, t := range tries {
+		switch t {
+		case "IMAP-LOGIN":
+			tries[i] = "the LOGIN command"
+		case "USER":
+			tries[i] = "USER/PASS"
+		}
+	}
+	return strings.Join(tries, ", then ")
+}
+
 // loginMethods is the order of the password methods for auth any,
 // password and cram-md5.
 func (s *session) loginMethods(p loginProto, method string) ([]string, error) {

@@ -71,6 +71,10 @@ func selfSigned(c *x509.Certificate) bool {
 
 // certNames lists the DNS names and IP addresses a certificate is for, or
 // its common name when it has neither.
+// CertNames are the names a certificate is for: its DNS names, or its
+// subject's common name when it has none.
+func CertNames(c *x509.Certificate) []string { return certNames(c) }
+
 func certNames(c *x509.Certificate) []string {
 	if c == nil {
 		return nil

@@ -153,6 +153,19 @@ func verifyPeer(cs tls.ConnectionState, host, name string, roots *x509.CertPool,
 	return nil
 }
 
+// Verify says what sslcertck would say of the certificate chain in cs for
+// host (name is the name it must carry: sslcommonname, else host), with
+// u's sslcertfile/sslcertpath roots: nil, or a *CertError. It pins
+// nothing; gofetchmail doctor uses it to tell an unchecked connection
+// whether checking would pass.
+func Verify(cs tls.ConnectionState, host, name string, u *rcparse.User) error {
+	roots, err := rootPool(u)
+	if err != nil {
+		return err
+	}
+	return verifyPeer(cs, host, name, roots, nil, true)
+}
+
 // Handshake runs a TLS handshake bounded by the timeout and ctx.
 func Handshake(ctx context.Context, tc *tls.Conn, timeout time.Duration) error {
 	hctx, cancel := context.WithTimeout(ctx, timeout)
