@@ -13,7 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/gofetchmail/gofetchmail/internal/redact"
-	"github.com/gofetchmail/gofetchmail/internal/saslbound"
+	"github.com/gofetchmail/gofetchmail/internal/sasl"
 )
 
 // SMTPOptions configure forwarding to an SMTP or LMTP server, fetchmail's
@@ -217,7 +217,7 @@ func (s *SMTP) connect(ctx context.Context, h string) error {
 	if s.opts.AuthUser != "" {
 		if ok, _ := c.Extension("AUTH"); ok {
 			s.secrets.Secret(s.opts.AuthPassword)
-			if err := c.Auth(saslbound.Bound(redact.SASL(s.saslClient(c), &s.secrets))); err != nil {
+			if err := c.Auth(sasl.Guard(s.saslClient(c), &s.secrets)); err != nil {
 				c.Close()
 				return s.smtpError(h, "AUTH", "", err)
 			}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofetchmail/gofetchmail/internal/saslbound"
+	"github.com/gofetchmail/gofetchmail/internal/sasl"
 )
 
 // hostileSMTP offers AUTH LOGIN and then either answers every AUTH line
@@ -87,10 +87,10 @@ func TestSMTPAuthEndlessChallenges(t *testing.T) {
 	host := hostileSMTP(t, false, &lines)
 	s := newTestSMTP(t, SMTPOptions{Hosts: []string{host}, AuthUser: "fm", AuthPassword: "s3cret", Timeout: 5 * time.Second})
 	err := beginGuarded(t, s)
-	if !errors.Is(err, saslbound.ErrTooManyChallenges) {
+	if !errors.Is(err, sasl.ErrTooManyChallenges) {
 		t.Errorf("err = %v, want ErrTooManyChallenges", err)
 	}
-	if n := lines.Load(); n > saslbound.MaxChallenges+2 {
+	if n := lines.Load(); n > sasl.MaxChallenges+2 {
 		t.Errorf("the server got %d AUTH lines", n)
 	}
 }

@@ -39,21 +39,71 @@ func TestIPUpHook(t *testing.T) {
 	}
 }
 
-// The systemd unit runs gofetchmail in the foreground with a poll interval,
-// and stops it with --quit; systemd-analyze verify accepts it, and the
-// install commands in its header comment are commands that exist.
+// The systemd user unit runs gofetchmail in the foreground with a poll
+// interval as a Type=notify service with a watchdog; it has no ExecStop=
+// (systemd's SIGTERM stops the daemon; a --quit there would fail once the
+// rc file is broken) and no network-online.target, which a user manager
+// does not have. systemd-analyze verify --user accepts it, and the commands
+// in its header comment are commands that exist.
 func TestSystemdUnit(t *testing.T) {
-	b, err := os.ReadFile("systemd/gofetchmail.service")
+	unit := checkUnitFile(t, "gofetchmail.service", true, []string{
+		"\nType=notify\n", "\nExecStart=%h/go/bin/gofetchmail --nodetach -d 300\n", "\nWatchdogSec=", "[Install]\n"})
+	settings := unitSettings(unit)
+	for _, bad := range []string{"ExecStop=", "network-online.target", "User="} {
+		if strings.Contains(settings, bad) {
+			t.Errorf("the user unit has %q", bad)
+		}
+	}
+}
+
+// unitSettings is the unit without its comments.
+func unitSettings(unit string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(unit, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// The system-wide template runs one daemon per user (User=%i, in the user's
+// home), as a Type=notify service with a watchdog, with hardening that does
+// not stop setgid MDAs (no NoNewPrivileges=yes nor an option that implies
+// it); systemd-analyze verify accepts it as a system unit.
+func TestSystemdTemplateUnit(t *testing.T) {
+	unit := checkUnitFile(t, "gofetchmail@.service", false, []string{
+		"\nType=notify\n", "\nUser=%i\n", "\nWorkingDirectory=~\n", "\nExecStart=/usr/local/bin/gofetchmail --nodetach -d 300\n",
+		"\nWatchdogSec=", "\nProtectSystem=full\n", "\nPrivateTmp=yes\n", "\nAfter=network-online.target\n", "[Install]\n"})
+	// The options that imply NoNewPrivileges=yes for a service with User=
+	// (systemd.exec(5)); with it, procmail, maildrop and postfix's
+	// sendmail lose their setgid and cannot deliver.
+	for _, opt := range []string{"NoNewPrivileges=yes", "DynamicUser=", "LockPersonality=", "MemoryDenyWriteExecute=",
+		"PrivateDevices=", "ProtectClock=", "ProtectHostname=", "ProtectKernelLogs=", "ProtectKernelModules=",
+		"ProtectKernelTunables=", "RestrictAddressFamilies=", "RestrictNamespaces=", "RestrictRealtime=",
+		"RestrictSUIDSGID=", "SystemCallArchitectures=", "SystemCallFilter=", "SystemCallLog=", "ProtectHome=", "ExecStop="} {
+		if strings.Contains(unitSettings(unit), "\n"+opt) {
+			t.Errorf("the template sets %s, which breaks delivery or stopping", opt)
+		}
+	}
+}
+
+// checkUnitFile reads docs/systemd/NAME, checks that it contains each of
+// want, runs checkUnit on it (as a user unit or a system unit), and checks
+// the commands of its header comment. It returns the unit's text.
+func checkUnitFile(t *testing.T, name string, user bool, want []string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("systemd", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	unit := string(b)
-	for _, want := range []string{"ExecStart=%h/go/bin/gofetchmail --nodetach -d 300\n", "ExecStop=%h/go/bin/gofetchmail --quit\n", "[Install]\n"} {
-		if !strings.Contains(unit, want) {
-			t.Errorf("unit lacks %q", want)
+	for _, w := range want {
+		if !strings.Contains(unit, w) {
+			t.Errorf("%s lacks %q", name, strings.TrimSpace(w))
 		}
 	}
-	checkUnit(t, "gofetchmail.service", unit)
+	checkUnitAs(t, name, unit, user)
 	n := 0
 	for _, l := range strings.Split(unit, "\n") {
 		if cmd, ok := strings.CutPrefix(l, "#   "); ok {
@@ -62,8 +112,9 @@ func TestSystemdUnit(t *testing.T) {
 		}
 	}
 	if n == 0 {
-		t.Error("the unit's comment shows no install commands")
+		t.Errorf("%s: its comment shows no install commands", name)
 	}
+	return unit
 }
 
 // The ip-up hook is a valid sh script, and the cron line in its comment is

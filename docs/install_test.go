@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// make install DESTDIR=... puts the binary, the man page, the completions
-// and the systemd user unit where PREFIX says; the installed binary reports
+// make install DESTDIR=... puts the binary, the man page, the completions,
+// the systemd user unit and the system-wide template unit where PREFIX says; the installed binary reports
 // its version and commit, the installed page renders, and make uninstall
 // takes it all away again.
 func TestMakeInstall(t *testing.T) {
@@ -30,6 +30,7 @@ func TestMakeInstall(t *testing.T) {
 		"usr/share/bash-completion/completions/gofetchmail": 0o644,
 		"usr/share/zsh/site-functions/_gofetchmail":         0o644,
 		"usr/lib/systemd/user/gofetchmail.service":          0o644,
+		"usr/lib/systemd/system/gofetchmail@.service":       0o644,
 	}
 	for f, mode := range files {
 		fi, err := os.Stat(filepath.Join(dest, f))
@@ -73,10 +74,13 @@ func TestMakeInstall(t *testing.T) {
 		}
 	}
 
-	// The unit runs the installed binary.
-	if b, err := os.ReadFile(filepath.Join(dest, "usr/lib/systemd/user/gofetchmail.service")); err == nil {
-		if !strings.Contains(string(b), "\nExecStart=/usr/bin/gofetchmail --nodetach -d 300\n") {
-			t.Errorf("installed unit does not start /usr/bin/gofetchmail:\n%s", b)
+	// The units run the installed binary, and systemd accepts them so.
+	for unit, user := range map[string]bool{"usr/lib/systemd/user/gofetchmail.service": true, "usr/lib/systemd/system/gofetchmail@.service": false} {
+		if b, err := os.ReadFile(filepath.Join(dest, unit)); err == nil {
+			if !strings.Contains(string(b), "\nExecStart=/usr/bin/gofetchmail --nodetach -d 300\n") {
+				t.Errorf("installed unit %s does not start /usr/bin/gofetchmail:\n%s", unit, b)
+			}
+			t.Run(filepath.Base(unit), func(t *testing.T) { checkUnitAs(t, filepath.Base(unit), string(b), user) })
 		}
 	}
 

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 
@@ -172,27 +170,6 @@ func TestOpportunisticSTLS(t *testing.T) {
 	trace := e.log.String()
 	if i, j := strings.Index(trace, "POP3> STLS"), strings.Index(trace, "POP3> USER"); i < 0 || j < i {
 		t.Errorf("STLS not used before the login:\n%s", trace)
-	}
-}
-
-func TestPasswordFD(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	w.WriteString("foobar\nignored\n")
-	w.Close()
-	e := newTestEnv(t, testMessages(1), nil)
-	src := strings.Replace(pollRC(e.srv.Addr, plain), "password foobar", fmt.Sprintf("passwordfd %d", r.Fd()), 1)
-	for i := 0; i < 2; i++ { // the second poll reuses what was read
-		e.rejob(t, src)
-		if res := e.poll(t); res.Status != StatusSuccess && res.Status != StatusNoMail {
-			t.Fatalf("poll %d: %+v\n%s", i, res, e.log)
-		}
-	}
-	if len(e.mbox.Messages()) != 0 {
-		t.Error("mail not fetched")
 	}
 }
 

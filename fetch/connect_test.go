@@ -63,31 +63,3 @@ func TestRouteSSHTunnelOption(t *testing.T) {
 		t.Errorf("route %+v", r)
 	}
 }
-
-func TestMustSTLSRule(t *testing.T) {
-	tcp := &route{kind: "tcp"}
-	empty, tls12 := "", "tls1.2+"
-	cases := []struct {
-		u    rcparse.User
-		want bool
-	}{
-		{rcparse.User{SSLCertck: true}, true},
-		{rcparse.User{SSLCertck: true, SSLProto: &empty}, false},
-		{rcparse.User{SSLCertck: true, SSL: true}, false},
-		{rcparse.User{SSLCertck: false}, false},
-		{rcparse.User{SSLCertck: false, SSLProto: &tls12}, true},
-	}
-	for i, c := range cases {
-		if got := mustSTLS(&c.u, tcp); got != c.want {
-			t.Errorf("case %d: mustSTLS = %v", i, got)
-		}
-	}
-}
-
-func TestReceivedHeaderShape(t *testing.T) {
-	h := receivedHeader(receivedInfo{serverName: "pop.example.org", serverIP: "192.0.2.1", localHost: "desk", protocol: "POP3", version: "1.0", recipient: "manish@localhost"})
-	want := "Received: from pop.example.org [192.0.2.1]\n\tby desk with POP3 (gofetchmail-1.0)\n\tfor <manish@localhost> (single-drop); Mon, 01 Jan 0001 00:00:00 +0000 (UTC)\n"
-	if h != want {
-		t.Errorf("got\n%q\nwant\n%q", h, want)
-	}
-}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/tlspolicy"
 	"github.com/gofetchmail/gofetchmail/transport"
 )
 
@@ -102,7 +103,7 @@ func (s *session) debugTLS(cs tls.ConnectionState) {
 	debugf(s.opts, "TLS: %s, cipher suite %s, resumed %v", tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), cs.DidResume)
 	for i, c := range cs.PeerCertificates {
 		debugf(s.opts, "TLS: certificate depth %d: subject %s, issuer %s, valid %s to %s, SHA256:%s",
-			i, c.Subject.String(), c.Issuer.String(), c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly), fingerprintOf(c, true))
+			i, c.Subject.String(), c.Issuer.String(), c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly), tlspolicy.Fingerprint(c, true))
 	}
 }
 

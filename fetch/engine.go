@@ -345,5 +345,5 @@ func (s *session) record() error {
 // ledger chooses for it.
 func (s *session) openCommitter(dlv deliver.Deliverer) {
 	s.dlv = dlv
-	s.commit = s.proc.ledger.Open(dlv, s.uids, s.key, s.opts.logger())
+	s.commit = s.opts.theLedger().Open(dlv, s.uids, s.key, s.opts.logger())
 }

@@ -38,7 +38,7 @@ func expungeLimit(u *rcparse.User) int {
 // runSessions runs the POP3 sessions of one poll: one, or with "expunge N"
 // as many as it takes to retrieve N messages per session. It returns the
 // last session, whose result holds the totals of the whole poll.
-func runSessions(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options, proc *process) (*session, error) {
+func runSessions(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options) (*session, error) {
 	sub := &subsession{limit: expungeLimit(j.User), skip: map[string]bool{}}
 	if opts.Check {
 		sub.limit = 0
@@ -46,7 +46,7 @@ func runSessions(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Op
 	var total Result
 	maxSessions := 1
 	for n := 1; ; n++ {
-		s := &session{job: j, opts: opts, uids: uids, label: j.Label(), sub: sub, proc: proc}
+		s := &session{job: j, opts: opts, uids: uids, label: j.Label(), sub: sub}
 		s.key = AccountKey(j.User.Remotename, queryName(j.Server))
 		sub.admitted, sub.deferred, sub.capped = nil, nil, false
 		err := s.run(ctx, d)

@@ -151,7 +151,7 @@ func (r *Runner) idleLoop(ctx context.Context, j Job, folder string, uids *UIDSt
 // on every announcement of new mail, until an error or ctx ends.
 func (r *Runner) idleSession(ctx context.Context, d *dialer, j Job, folder string, uids *UIDStore) error {
 	log := r.opts.logger()
-	s := &session{job: j, opts: &r.opts, uids: uids, label: j.Label(), proc: r.proc}
+	s := &session{job: j, opts: &r.opts, uids: uids, label: j.Label()}
 	if err := s.imapConnect(ctx, d); err != nil {
 		return err
 	}

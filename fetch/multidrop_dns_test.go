@@ -8,11 +8,20 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/gofetchmail/gofetchmail/envelope"
 	"github.com/gofetchmail/gofetchmail/pop3/pop3test"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
+
+func multidropJob(t *testing.T, src string) Job {
+	t.Helper()
+	cfg, _, err := rcparse.Parse("t.rc", []byte(src), rcparse.Options{User: "tester", Home: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Job{Config: cfg, Server: cfg.Servers[0], User: cfg.Servers[0].Users[0]}
+}
 
 // fakeResolver answers from its maps; a name it does not know does not
 // exist. A name in fail gives a server failure. It counts the queries.
@@ -110,76 +119,11 @@ func example() fakeResolver {
 	}
 }
 
-// TestHostAlias checks each way a name can be the server's, and the names
-// that are not, against a fake DNS.
-func TestHostAlias(t *testing.T) {
-	c := newHostAliasChecker(example(), "pop.example.org", time.Now)
-	for name, want := range map[string]bool{
-		"pop.example.org":   true,  // the server's own name
-		"mail.example.org":  true,  // its canonical name
-		"www.example.org":   true,  // a CNAME to the canonical name
-		"alias.example.org": true,  // another name of its address
-		"multi.example.org": true,  // one of its addresses is the server's
-		"example.org":       true,  // MX is the server
-		"corp.example.org":  true,  // MX host has the server's address
-		"[192.0.2.10]":      true,  // an address literal of the server
-		"other.example.net": false, // elsewhere
-		"example.net":       false, // MX elsewhere
-		"nowhere.invalid":   false, // does not exist
-		"198.51.100.7":      false,
-	} {
-		got, err := c.isAlias(context.Background(), name)
-		if err != nil || got != want {
-			t.Errorf("%s: %v, %v; want %v", name, got, err, want)
-		}
-	}
-	_, err := c.isAlias(context.Background(), "broken.example.org")
-	var de *DNSError
-	if !errors.As(err, &de) || de.Name != "broken.example.org" {
-		t.Errorf("a server failure: %v, want a *DNSError naming the domain", err)
-	}
-}
-
-// TestHostAliasRemembers: a name found to be the server's is not looked
-// up again; one found not to be is looked up again after aliasNegativeTTL.
-func TestHostAliasRemembers(t *testing.T) {
-	n := 0
-	res := example()
-	res.n, res.mu = &n, &sync.Mutex{}
-	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	// A server name of its own so that no other test's answers are cached.
-	res.cnames["remember.example.org"] = "mail.example.org"
-	c := newHostAliasChecker(res, "remember.example.org", clock)
-	ctx := context.Background()
-	for _, name := range []string{"alias.example.org", "other.example.net"} {
-		if _, err := c.isAlias(ctx, name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	before := n
-	c2 := newHostAliasChecker(res, "remember.example.org", clock)
-	c2.isAlias(ctx, "alias.example.org")
-	c2.isAlias(ctx, "other.example.net")
-	if n != before {
-		t.Errorf("%d queries for names already answered, want 0", n-before)
-	}
-	now = now.Add(aliasNegativeTTL + time.Second)
-	c2.isAlias(ctx, "alias.example.org")
-	if n != before {
-		t.Errorf("a known alias was looked up again")
-	}
-	c2.isAlias(ctx, "other.example.net")
-	if n == before {
-		t.Errorf("a negative answer outlived aliasNegativeTTL")
-	}
-}
-
 // TestMultidropDNS runs the multidrop mapping with dns and with no dns:
 // an address at another name of the server reaches its local user only
 // with dns; a DNS failure keeps the message (an error).
 func TestMultidropDNS(t *testing.T) {
-	header := unfoldHeader([]byte("To: kilo@www.example.org, stranger@other.example.net\nCc: lima@example.org\n"))
+	header := envelope.UnfoldHeader([]byte("To: kilo@www.example.org, stranger@other.example.net\nCc: lima@example.org\n"))
 	for _, c := range []struct {
 		rc   string
 		want []string
@@ -197,8 +141,8 @@ func TestMultidropDNS(t *testing.T) {
 	}
 	j := multidropJob(t, `poll pop.example.org proto pop3 no envelope user "box" there is kilo lima here password x`)
 	s := &session{job: j, opts: &Options{Resolver: example()}}
-	_, err := s.multidropTo(context.Background(), unfoldHeader([]byte("To: kilo@broken.example.org\n")))
-	var de *DNSError
+	_, err := s.multidropTo(context.Background(), envelope.UnfoldHeader([]byte("To: kilo@broken.example.org\n")))
+	var de *envelope.DNSError
 	if !errors.As(err, &de) {
 		t.Errorf("a DNS failure: %v, want a *DNSError", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"github.com/gofetchmail/gofetchmail/deliver"
 	"github.com/gofetchmail/gofetchmail/pop3/pop3test"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
@@ -199,54 +198,6 @@ func TestNoBounceOfABounce(t *testing.T) {
 		got := m.messages()
 		if len(got) != 1 || len(got[0].to) != 1 || got[0].to[0] != "pm@127.0.0.1" {
 			t.Errorf("%s: the MTA got %+v, want the message for the postmaster and no bounce", rp, got)
-		}
-	}
-}
-
-// TestBounceReason: fetchmail's choice of reason, and the refusals it
-// never bounces (553; antispam codes unless spambounce).
-func TestBounceReason(t *testing.T) {
-	cfg := &rcparse.Config{Bouncemail: true}
-	spamCfg := &rcparse.Config{Bouncemail: true, Spambounce: true}
-	for _, c := range []struct {
-		cfg  *rcparse.Config
-		se   deliver.SMTPError
-		want string
-		ok   bool
-	}{
-		{cfg, deliver.SMTPError{Code: 550, Stage: "end of data"}, "General SMTP/ESMTP error.", true},
-		{cfg, deliver.SMTPError{Code: 550, Stage: "RCPT TO"}, "Some addresses were rejected by the MDA fetchmail forwards to.", true},
-		{cfg, deliver.SMTPError{Code: 552, Stage: "end of data"}, "This message was too large (SMTP error 552).", true},
-		{cfg, deliver.SMTPError{Code: 553, Stage: "MAIL FROM"}, "", false},
-		{cfg, deliver.SMTPError{Code: 571, Stage: "MAIL FROM", Spam: true}, "", false},
-		{spamCfg, deliver.SMTPError{Code: 571, Stage: "MAIL FROM", Spam: true, Message: "spam"},
-			"spam filter or virus scanner rejected message because: 571 spam", true},
-	} {
-		got, ok := bounceReason(c.cfg, &c.se)
-		if got != c.want || ok != c.ok {
-			t.Errorf("%+v: %q %v, want %q %v", c.se, got, ok, c.want, c.ok)
-		}
-	}
-}
-
-// TestBounceRecipient: sender, postmaster, or nobody.
-func TestBounceRecipient(t *testing.T) {
-	on := &rcparse.Config{Bouncemail: true, Postmaster: "pm"}
-	off := &rcparse.Config{Bouncemail: false, Postmaster: "pm"}
-	for _, c := range []struct {
-		cfg          *rcparse.Config
-		sender, want string
-	}{
-		{on, "a@example.org", "a@example.org"},
-		{on, "<a@example.org>", "a@example.org"},
-		{off, "a@example.org", "pm"},
-		{on, "", ""},
-		{off, "<>", ""},
-		{on, "mailer-daemon@mx.example.org", ""},
-		{off, "MAILER-DAEMON", ""},
-	} {
-		if got := bounceRecipient(c.cfg, c.sender); got != c.want {
-			t.Errorf("bouncemail=%v sender %q: %q, want %q", c.cfg.Bouncemail, c.sender, got, c.want)
 		}
 	}
 }

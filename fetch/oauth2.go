@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/gofetchmail/gofetchmail/auth/oauth"
-	"github.com/gofetchmail/gofetchmail/imap"
-	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
 
@@ -73,58 +71,6 @@ func NewOAuth2Source(j Job, home, rcfile string) (*oauth.Source, error) {
 		return nil, err
 	}
 	return &oauth.Source{Config: conf, Path: OAuth2TokenFile(j, home), Account: j.Label(), Command: OAuth2LoginCommand(j, rcfile)}, nil
-}
-
-// withToken runs login with the account's access token. When the program
-// manages the grant and the server refuses a stored token (revoked early,
-// clock skew), it refreshes once and logs in again on the same session
-// (RFC 7628 section 3.2.3: the server's failure leaves it ready for
-// another AUTH); a just-issued token is not refreshed a second time.
-func (s *session) withToken(ctx context.Context, login func(tok string) error) error {
-	if !ManagesOAuth2(s.job.User) {
-		tok, err := s.token(ctx)
-		if err != nil {
-			return err
-		}
-		return login(tok)
-	}
-	var src OAuth2Tokens
-	var err error
-	if s.opts.OAuth2 != nil {
-		src, err = s.opts.OAuth2(s.job)
-	} else {
-		src, err = NewOAuth2Source(s.job, s.opts.Home, "")
-	}
-	if err != nil {
-		return &Error{Poll: s.label, Status: StatusSyntax, Err: err}
-	}
-	// The token endpoint is bounded by the rc timeout, as the server is.
-	tctx, cancel := context.WithTimeout(ctx, s.timeout())
-	tok, fresh, err := src.AccessToken(tctx)
-	cancel()
-	if err != nil {
-		return s.oauthErr(err)
-	}
-	err = login(tok)
-	if err == nil || fresh || !serverRefused(err) {
-		return err
-	}
-	s.opts.logger().Info("the server refused the stored OAuth2 access token; refreshing it", "poll", s.label)
-	tctx, cancel = context.WithTimeout(ctx, s.timeout())
-	tok, err = src.Refresh(tctx)
-	cancel()
-	if err != nil {
-		return s.oauthErr(err)
-	}
-	return login(tok)
-}
-
-// serverRefused: the server answered the login (-ERR, NO), so the session
-// is still there to try again.
-func serverRefused(err error) bool {
-	var pe *pop3.Error
-	var ie *imap.Error
-	return errors.As(err, &pe) || errors.As(err, &ie)
 }
 
 // oauthErr maps a token failure: a refused grant or an endpoint's error

@@ -2,9 +2,13 @@ package fetch
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/envelope"
+	"github.com/gofetchmail/gofetchmail/ledger"
+	"github.com/gofetchmail/gofetchmail/secrets"
 )
 
 // Options are the run-wide settings of the engine that do not come from the
@@ -33,9 +37,20 @@ type Options struct {
 	// NetrcFile is the .netrc file that gives the passwords the rc file
 	// does not (fetchmail's ~/.netrc); "" means none.
 	NetrcFile string
+	// Secrets remembers the password sources for the life of the process
+	// (passwordfd read once, .netrc warnings said once): make one per
+	// process; nil means one per Run call or per Runner.
+	Secrets *secrets.Store
 	// Resolver answers the multidrop dns checks; nil means
 	// net.DefaultResolver.
-	Resolver Resolver
+	Resolver envelope.Resolver
+	// Aliases remembers the answers of the dns checks for the life of the
+	// process: make one per process; nil means one per Run call or per
+	// Runner.
+	Aliases *envelope.AliasCache
+	notices *sync.Map      // the notices logOnce logged (process.go)
+	ledger  *ledger.Ledger // the journals of open batches, the commits' turn (process.go)
+	warned  *warnMemory    // the oversized-messages warnings sent (process.go)
 
 	// NewDeliverer, if set, replaces the choice of delivery target (tests).
 	NewDeliverer func(target string) (deliver.Deliverer, error)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/envelope"
 	"github.com/gofetchmail/gofetchmail/imap"
 	"github.com/gofetchmail/gofetchmail/ledger"
 	"github.com/gofetchmail/gofetchmail/pop3"
@@ -43,15 +44,15 @@ type Result struct {
 // connections) and returns one result per job. A failure in one job does not
 // stop the others.
 func Run(ctx context.Context, jobs []Job, uids *UIDStore, opts Options) []Result {
-	proc := newProcess()
-	if err := proc.ledger.Recover(uids, opts.logger()); err != nil {
+	opts.fillProcess()
+	if err := opts.theLedger().Recover(uids, opts.logger()); err != nil {
 		opts.logger().Error(err.Error())
 	}
 	d := newDialer(&opts)
 	defer d.close()
 	out := make([]Result, 0, len(jobs))
 	for _, j := range jobs {
-		res := pollOne(ctx, d, j, uids, &opts, proc)
+		res := pollOne(ctx, d, j, uids, &opts)
 		opts.done(res)
 		out = append(out, res)
 	}
@@ -98,8 +99,7 @@ type session struct {
 	sub      *subsession       // carried across the sessions of one poll (expunge N, fetchlimit)
 	host     string            // this host's name, looked up once (localHost)
 	last     bounceInfo        // of the message being delivered (notify.go)
-	alias    *hostAliasChecker // multidrop dns (multidrop_dns.go)
-	proc     *process          // what lives as long as the process (process.go)
+	alias    *hostAliasChecker // multidrop dns (multidrop.go)
 
 	prog      Progress // of the messages being retrieved
 	progStart time.Time
@@ -108,8 +108,8 @@ type session struct {
 	inflight  *inflight // the sealed batch whose commit runs (engine.go)
 }
 
-func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options, proc *process) Result {
-	s, err := runSessions(ctx, d, j, uids, opts, proc)
+func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options) Result {
+	s, err := runSessions(ctx, d, j, uids, opts)
 	if err != nil {
 		st := StatusOf(err)
 		var fe *Error
@@ -238,13 +238,13 @@ func (s *session) stageOne(ctx context.Context, m message, r io.Reader, protocol
 	defer cr.stop()
 	limit := maxMessageBytes(m.size)
 	if s.br == nil {
-		s.br = bufio.NewReaderSize(io.LimitReader(cr, limit+1), headerPeek)
+		s.br = bufio.NewReaderSize(io.LimitReader(cr, limit+1), envelope.HeaderPeek)
 	} else {
 		s.br.Reset(io.LimitReader(cr, limit+1))
 	}
-	fields := peekHeader(s.br)
-	env := deliver.Envelope{From: senderOf(fields), To: s.localRecipients(), Remote: s.label}
-	multidrop := isMultidrop(u)
+	fields := envelope.PeekHeader(s.br)
+	env := deliver.Envelope{From: envelope.SenderOf(fields), To: s.localRecipients(), Remote: s.label}
+	multidrop := envelope.IsMultidrop(u)
 	if multidrop {
 		to, err := s.multidropTo(ctx, fields)
 		if err != nil {
@@ -261,24 +261,24 @@ func (s *session) stageOne(ctx context.Context, m message, r io.Reader, protocol
 	// Header processing (rewrite, dropstatus, ...) streams into tx.
 	hw := deliver.NewHeaderFilter(tx, headerOptions(s.job))
 	if !s.job.Config.Invisible {
-		ri := receivedInfo{
-			serverName: queryName(srv),
-			localHost:  s.localHost(),
-			protocol:   protocol,
-			version:    s.opts.Version,
-			date:       s.opts.now(),
+		ri := envelope.Received{
+			ServerName: queryName(srv),
+			LocalHost:  s.localHost(),
+			Protocol:   protocol,
+			Version:    s.opts.Version,
+			Date:       s.opts.now(),
 		}
 		if ta, ok := s.conn.RemoteAddr().(*net.TCPAddr); ok && s.route.kind == "tcp" {
-			ri.serverIP = ta.IP.String()
+			ri.ServerIP = ta.IP.String()
 		}
 		if srv.Tracepolls {
-			ri.pollLabel, ri.account, ri.folder = srv.Pollname, u.Remotename, s.folder
+			ri.PollLabel, ri.Account, ri.Folder = srv.Pollname, u.Remotename, s.folder
 		}
 		if len(env.To) == 1 {
-			ri.recipient = env.To[0] + "@" + s.smtpDomain()
-			ri.multidrop = multidrop
+			ri.Recipient = env.To[0] + "@" + s.smtpDomain()
+			ri.Multidrop = multidrop
 		}
-		if _, err := io.WriteString(hw, receivedHeader(ri)); err != nil {
+		if _, err := io.WriteString(hw, envelope.ReceivedHeader(ri)); err != nil {
 			tx.Abort()
 			return nil, &deliveryError{err}
 		}

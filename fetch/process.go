@@ -4,20 +4,81 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofetchmail/gofetchmail/envelope"
 	"github.com/gofetchmail/gofetchmail/ledger"
+	"github.com/gofetchmail/gofetchmail/secrets"
 )
 
-// process is what lives as long as the process that polls (a daemon's
-// Runner, or one call of Run) and is passed down to every session: the
-// ledger (its open journals, the turn its commits take) and the memory of
-// the oversized-messages warnings sent. fetch keeps no such state in
-// package variables.
-type process struct {
-	ledger *ledger.Ledger
-	warned warnMemory
+// What must live as long as the process (what each passwordfd gave, the
+// .netrc versions already warned about, the multidrop dns answers, the
+// notices already logged, the ledger of the journals of open batches and
+// the turn commits take, the oversized-messages warnings sent) is a value
+// in Options, made once:
+// by the caller for the whole process, else by NewRunner for the life of
+// the Runner or by Run for one call. fetch keeps no package-level mutable
+// state of it.
+
+// fillProcess makes the process-wide values the caller did not give.
+func (o *Options) fillProcess() {
+	if o.Secrets == nil {
+		o.Secrets = secrets.NewStore()
+	}
+	if o.Aliases == nil {
+		o.Aliases = envelope.NewAliasCache()
+	}
+	if o.notices == nil {
+		o.notices = &sync.Map{}
+	}
+	if o.ledger == nil {
+		o.ledger = ledger.New()
+	}
+	if o.warned == nil {
+		o.warned = &warnMemory{}
+	}
 }
 
-func newProcess() *process { return &process{ledger: ledger.New()} }
+// firstNotice reports whether key is logged for the first time in the life
+// of o's process values (logOnce).
+func (o *Options) firstNotice(key string) bool {
+	if o.notices == nil { // a poll without Run or NewRunner (tests)
+		o.notices = &sync.Map{}
+	}
+	_, seen := o.notices.LoadOrStore(key, true)
+	return !seen
+}
+
+// secretStore is o.Secrets, made on first use when a poll runs without
+// Run or NewRunner (tests that call pollOne).
+func (o *Options) secretStore() *secrets.Store {
+	if o.Secrets == nil {
+		o.Secrets = secrets.NewStore()
+	}
+	return o.Secrets
+}
+
+// aliasCache is o.Aliases, made on first use as secretStore does.
+func (o *Options) aliasCache() *envelope.AliasCache {
+	if o.Aliases == nil {
+		o.Aliases = envelope.NewAliasCache()
+	}
+	return o.Aliases
+}
+
+// theLedger is o.ledger, made on first use as secretStore does.
+func (o *Options) theLedger() *ledger.Ledger {
+	if o.ledger == nil {
+		o.ledger = ledger.New()
+	}
+	return o.ledger
+}
+
+// warnings is o.warned, made on first use as secretStore does.
+func (o *Options) warnings() *warnMemory {
+	if o.warned == nil {
+		o.warned = &warnMemory{}
+	}
+	return o.warned
+}
 
 // warnMemory holds, per idfile account key, when an oversized-messages
 // warning was last sent by this process.

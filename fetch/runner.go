@@ -23,13 +23,13 @@ type Runner struct {
 	mu      sync.Mutex
 	watched map[*transport.SSHClient]bool
 	dead    map[*transport.SSHClient]bool
-	idle    idlers   // IMAP IDLE sessions (imap_idle.go)
-	proc    *process // the ledger and the warnings sent, for the process's life
+	idle    idlers // IMAP IDLE sessions (imap_idle.go)
 }
 
 // NewRunner makes a Runner; Close it to close its connections.
 func NewRunner(opts Options) *Runner {
-	r := &Runner{opts: opts, proc: newProcess(), watched: map[*transport.SSHClient]bool{}, dead: map[*transport.SSHClient]bool{}}
+	r := &Runner{opts: opts, watched: map[*transport.SSHClient]bool{}, dead: map[*transport.SSHClient]bool{}}
+	r.opts.fillProcess()
 	r.d = newDialer(&r.opts)
 	return r
 }
@@ -40,13 +40,13 @@ func NewRunner(opts Options) *Runner {
 // imap_idle.go) instead; uids should come from Store.
 func (r *Runner) Run(ctx context.Context, jobs []Job, uids *UIDStore) []Result {
 	r.prune()
-	if err := r.proc.ledger.Recover(uids, r.opts.logger()); err != nil {
+	if err := r.opts.theLedger().Recover(uids, r.opts.logger()); err != nil {
 		r.opts.logger().Error(err.Error())
 	}
 	jobs = r.startIdlers(ctx, jobs, uids)
 	out := make([]Result, 0, len(jobs))
 	for _, j := range jobs {
-		res := pollOne(ctx, r.d, j, uids, &r.opts, r.proc)
+		res := pollOne(ctx, r.d, j, uids, &r.opts)
 		r.opts.done(res)
 		out = append(out, res)
 	}

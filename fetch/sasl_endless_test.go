@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofetchmail/gofetchmail/internal/saslbound"
+	"github.com/gofetchmail/gofetchmail/internal/sasl"
 )
 
 // endlessSASL serves a POP3 (or IMAP) server that answers AUTH (or
@@ -94,7 +94,7 @@ func TestEndlessSASLChallenges(t *testing.T) {
 				t.Errorf("status %d (%v), want %d", res.Status, res.Err, StatusAuthFail)
 			}
 			// Two exchanges at most (XOAUTH2's one-step and two-step forms).
-			if n := lines.Load(); n > 2*(saslbound.MaxChallenges+2) {
+			if n := lines.Load(); n > 2*(sasl.MaxChallenges+2) {
 				t.Errorf("the server got %d lines of SASL exchange", n)
 			}
 		})

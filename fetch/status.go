@@ -7,7 +7,7 @@ import (
 	"os"
 
 	"github.com/gofetchmail/gofetchmail/imap"
-	"github.com/gofetchmail/gofetchmail/internal/saslbound"
+	"github.com/gofetchmail/gofetchmail/internal/sasl"
 	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 	"github.com/gofetchmail/gofetchmail/transport"
@@ -72,7 +72,7 @@ func StatusOf(err error) Status {
 	if errors.As(err, &fe) && fe.Status != 0 {
 		return fe.Status
 	}
-	if errors.Is(err, saslbound.ErrTooManyChallenges) {
+	if errors.Is(err, sasl.ErrTooManyChallenges) {
 		return StatusAuthFail // endless SASL challenges: the login failed
 	}
 	var (

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -193,12 +192,10 @@ func openLocal(opts *Options, open func(kind, target string) (deliver.Deliverer,
 	return nil, fmt.Errorf("no delivery target: no SMTP server answers on localhost (%w); give --maildir PATH or --mbox PATH, or set maildir \"PATH\", mbox \"PATH\", mda \"COMMAND\" or smtphost HOST in the rc file", perr)
 }
 
-// logged remembers the fallback notices already logged, so that a daemon
-// says where mail goes once, not at every poll.
-var logged sync.Map
-
+// logOnce logs a fallback notice once per process (Options.firstNotice),
+// so that a daemon says where mail goes once, not at every poll.
 func logOnce(opts *Options, key, msg string, args ...any) {
-	if _, seen := logged.LoadOrStore(key, true); seen {
+	if !opts.firstNotice(key) {
 		return
 	}
 	opts.logger().Info(msg, args...)

@@ -3,9 +3,7 @@ package fetch
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/md5"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/gofetchmail/gofetchmail/pop3/pop3test"
 	"github.com/gofetchmail/gofetchmail/rcparse"
+	"github.com/gofetchmail/gofetchmail/tlspolicy"
 )
 
 // testCert is a self-signed server certificate for localhost and
@@ -56,13 +55,13 @@ func newTestCert(t *testing.T) testCert {
 }
 
 func (c testCert) md5() string {
-	s := md5.Sum(c.der)
-	return colonHex(s[:])
+	l, _ := x509.ParseCertificate(c.der)
+	return tlspolicy.Fingerprint(l, false)
 }
 
 func (c testCert) sha256() string {
-	s := sha256.Sum256(c.der)
-	return colonHex(s[:])
+	l, _ := x509.ParseCertificate(c.der)
+	return tlspolicy.Fingerprint(l, true)
 }
 
 // rejob replaces the entry of e by the rc text src (one poll, one user),
@@ -165,40 +164,6 @@ func TestImplicitTLSFingerprint(t *testing.T) {
 		if c.want == StatusSocket && !strings.Contains(res.Err.Error(), cert.sha256()) {
 			t.Errorf("%s: error does not show the fingerprint seen: %v", c.extra, res.Err)
 		}
-	}
-}
-
-func TestParseFingerprint(t *testing.T) {
-	good := []string{
-		"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", "00112233445566778899aabbccddeeff",
-		"MD5:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
-		"SHA256:" + strings.Repeat("ab", 32), strings.Repeat("AB:", 31) + "AB",
-	}
-	for _, s := range good {
-		if _, err := parseFingerprint(s); err != nil {
-			t.Errorf("%q: %v", s, err)
-		}
-	}
-	for _, s := range []string{"", "00:11", "SHA1:" + strings.Repeat("ab", 20), "zz" + strings.Repeat("ab", 15)} {
-		if _, err := parseFingerprint(s); err == nil {
-			t.Errorf("%q accepted", s)
-		}
-	}
-}
-
-func TestTLSVersions(t *testing.T) {
-	cases := map[string][2]uint16{
-		"tls1.2+": {tls.VersionTLS12, 0}, "TLS1.3": {tls.VersionTLS13, 0}, "tls1.2": {tls.VersionTLS12, tls.VersionTLS12},
-		"tls1": {tls.VersionTLS10, tls.VersionTLS10}, "auto": {tls.VersionTLS12, 0}, "whatever": {tls.VersionTLS12, 0},
-	}
-	for in, want := range cases {
-		lo, hi, err := tlsVersions(in)
-		if err != nil || lo != want[0] || hi != want[1] {
-			t.Errorf("%s: %x %x %v", in, lo, hi, err)
-		}
-	}
-	if _, _, err := tlsVersions("ssl3"); err == nil {
-		t.Error("ssl3 accepted")
 	}
 }
 

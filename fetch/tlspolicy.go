@@ -1,159 +1,37 @@
 package fetch
 
 import (
-	"errors"
-	"fmt"
-	"net"
-	"path"
-	"strings"
-
 	"github.com/gofetchmail/gofetchmail/rcparse"
-	"github.com/gofetchmail/gofetchmail/transport"
+	"github.com/gofetchmail/gofetchmail/tlspolicy"
 )
 
-// This file is the one place that decides whether a poll must, may or must
-// not use STLS (POP3, RFC 2595 section 4) or STARTTLS (IMAP, RFC 3501
-// section 6.2.1), and whether a password may cross the connection in clear.
-// POP3 and IMAP both ask mustSTLS, mayTrySTLS and clearOK; each of them asks
-// route.protectedBySSH whether an SSH leg exempts the poll.
+// The calls into package tlspolicy, the one place that decides TLS and
+// cleartext, for POP3 and IMAP alike.
 
-// protectedBySSH reports whether SSH carries the protocol all the way to
-// the mail server, so that neither TLS nor the cleartext refusal is needed:
-//
-//   - an exec channel or an ssh plugin running a command: the mail server is
-//     a process on the SSH host itself;
-//   - a direct-tcpip channel (sshtunnel, a translated `ssh -L` preconnect, a
-//     translated `ssh -W` plugin) or an untranslated `ssh -W` plugin whose
-//     forward target is the SSH host itself: its name as given, or a
-//     loopback name or address, which is the SSH host as seen from it.
-//
-// Any other forward target is a mail server reached from the SSH host over
-// a network the user does not control: the bytes leave the SSH channel in
-// clear there, so fetchmail's STLS rules and the cleartext refusal apply as
-// for TCP (issue 14).
-func (r *route) protectedBySSH() bool {
-	switch r.kind {
-	case "ssh":
-		return r.exec != nil || sshHostItself(r.host, r.sshTarget.Host)
-	case "plugin":
-		return sshPluginProtects(r.plugin)
-	}
-	return false
+// path is the route as tlspolicy sees it.
+func (r *route) path() tlspolicy.Path {
+	return tlspolicy.Path{Kind: r.kind, Host: r.host, Port: r.port, Exec: r.exec != nil,
+		SSHHost: r.sshTarget.Host, Plugin: r.plugin, Preconnect: r.preconnect}
 }
 
-// sshHostItself reports whether target, a host name as the SSH server
-// resolves it, names the SSH server: loopback, or the SSH host's name as
-// the user gave it (case and a final dot ignored).
-func sshHostItself(target, sshHost string) bool {
-	if transport.IsLoopbackHost(target) {
-		return true
-	}
-	norm := func(h string) string {
-		return strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"), "."))
-	}
-	return target != "" && norm(target) == norm(sshHost)
-}
+// protectedBySSH: see tlspolicy.Path.ProtectedBySSH.
+func (r *route) protectedBySSH() bool { return r.path().ProtectedBySSH() }
 
-// sshPluginProtects applies protectedBySSH to a plugin command run as a
-// process: one that is not ssh protects nothing; an ssh command without -W
-// runs its command on the SSH host; one with -W protects only a forward to
-// the SSH host itself. A -W whose destination cannot be read (options the
-// parser does not know) protects only a loopback target.
-func sshPluginProtects(cmd string) bool {
-	words := strings.Fields(cmd)
-	if len(words) == 0 || path.Base(words[0]) != "ssh" {
-		return false
-	}
-	if p, err := transport.ParseSSHPlugin(cmd); err == nil {
-		return p.Command != nil || sshHostItself(p.Host, p.Target.Host)
-	}
-	stdio := ""
-	for i, w := range words[1:] {
-		switch {
-		case w == "-W" && i+2 < len(words):
-			stdio = words[i+2]
-		case strings.HasPrefix(w, "-W") && len(w) > 2:
-			stdio = w[2:]
-		}
-	}
-	if stdio == "" {
-		return true // no forward: a command on the SSH host
-	}
-	host, _, err := net.SplitHostPort(stdio)
-	return err == nil && transport.IsLoopbackHost(host)
-}
+// forwardsElsewhere: see tlspolicy.Path.ForwardsElsewhere.
+func (r *route) forwardsElsewhere() bool { return r.path().ForwardsElsewhere() }
 
-// forwardsElsewhere reports whether a TCP route goes to the local end of
-// an `ssh -L` forward (run by the shell: --no-builtin-ssh, or a setup the
-// in-process client cannot do) whose far end is not the SSH host: the
-// connection is to loopback, but the password would leave the SSH host in
-// clear.
-func (r *route) forwardsElsewhere() bool {
-	if r.kind != "tcp" || r.preconnect == "" {
-		return false
-	}
-	f, err := transport.ParseSSHForward(r.preconnect)
-	return err == nil && f.Matches(r.host, r.port) && !sshHostItself(f.RemoteHost, f.Target.Host)
-}
+func mustSTLS(u *rcparse.User, r *route) bool   { return tlspolicy.MustSTLS(u, r.path()) }
+func mayTrySTLS(u *rcparse.User, r *route) bool { return tlspolicy.MayTrySTLS(u, r.path()) }
 
-// mustSTLS is fetchmail 6.4's rule: STLS (or STARTTLS) is mandatory when
-// ssl is off, sslproto is not the empty string and certificate checking
-// (or a fingerprint, or an explicit sslproto) is on. SSH that reaches the
-// mail server itself (protectedBySSH) is exempt: its bytes are encrypted
-// and the server authenticated by its host key.
-func mustSTLS(u *rcparse.User, r *route) bool {
-	if u.SSL || r.protectedBySSH() {
-		return false
-	}
-	if u.SSLProto != nil && *u.SSLProto == "" {
-		return false
-	}
-	return u.SSLCertck || u.SSLFingerprint != nil || (u.SSLProto != nil && *u.SSLProto != "")
-}
-
-// mayTrySTLS is fetchmail's opportunistic case: TLS is not mandatory but
-// not switched off with sslproto "" either, so STLS is used if offered.
-func mayTrySTLS(u *rcparse.User, r *route) bool {
-	if u.SSL || r.protectedBySSH() {
-		return false
-	}
-	return u.SSLProto == nil || *u.SSLProto != ""
-}
-
-// clearOK refuses to send a password (or token) in clear over a network:
-// it is allowed inside TLS, inside SSH that reaches the mail server itself
-// (protectedBySSH), over TCP to a loopback address that is not the local
-// end of an ssh -L forward to another host, or when the rc file says
-// sslproto "" (plain text on purpose).
+// clearOK is tlspolicy.Cleartext for the session: nil, or an
+// authentication failure that says why and what to do.
 func (s *session) clearOK() error {
-	u, r := s.job.User, s.route
-	switch {
-	case s.encrypted(), r.protectedBySSH():
-		return nil
-	case u.SSLProto != nil && *u.SSLProto == "":
-		return nil
-	case r.kind == "tcp" && isLoopbackConn(s.conn) && !r.forwardsElsewhere():
-		return nil
+	err := tlspolicy.Cleartext(s.job.User, s.route.path(), s.encrypted(), s.conn, queryName(s.job.Server), s.route.describe(), s.startTLSName())
+	if err != nil {
+		return s.authErr(err)
 	}
-	why := "the server offers no STLS"
-	if u.SSLProto == nil && !u.SSLCertck {
-		why += " and sslcertck is off"
-	}
-	how := "without TLS or SSH"
-	if r.kind != "tcp" || r.forwardsElsewhere() {
-		how = "through an SSH host that is not the mail server (the last hop is in clear), without TLS"
-	}
-	return s.authErr(fmt.Errorf("%w: %s is reached %s %s and %s; use ssl, sslcertck (STLS), an sshtunnel to the mail server itself, or add sslproto '' to the rc file to send it in plain text on purpose",
-		ErrCleartext, queryName(s.job.Server), r.describe(), how, why))
+	return nil
 }
 
 // ErrCleartext is the cause when a password would cross a network in clear.
-var ErrCleartext = errors.New("refusing to send the password in clear")
-
-func isLoopbackConn(c net.Conn) bool {
-	if c == nil {
-		return false
-	}
-	a, ok := c.RemoteAddr().(*net.TCPAddr)
-	return ok && a.IP.IsLoopback()
-}
+var ErrCleartext = tlspolicy.ErrCleartext

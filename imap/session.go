@@ -17,7 +17,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/gofetchmail/gofetchmail/internal/redact"
-	"github.com/gofetchmail/gofetchmail/internal/saslbound"
+	"github.com/gofetchmail/gofetchmail/internal/sasl"
 )
 
 // Options tune a Session.
@@ -49,6 +49,7 @@ type Session struct {
 	preauth bool
 	caps    Caps     // nil until known; before start only
 	capList []string // as announced, for the hand-over greeting
+	noIR    bool     // SASL-IR hidden from imapclient (AuthenticateTwoStep)
 	tag     int      // tags of the commands sent before start
 	client  *imapclient.Client
 	budget  *budgetReader // what imapclient reads; bounds a command's answer (budget.go)
@@ -220,7 +221,7 @@ func (s *Session) start() error {
 		greet = "* PREAUTH"
 	}
 	if s.caps != nil {
-		greet += " [CAPABILITY " + strings.Join(s.capList, " ") + "]"
+		greet += " [CAPABILITY " + strings.Join(s.handedCaps(), " ") + "]"
 	}
 	greet += " gofetchmail: session resumed\r\n"
 	var under io.Reader = s.br
@@ -310,7 +311,7 @@ func (s *Session) classify(cmd string, err error) error {
 	case errors.As(err, &own), errors.As(err, &pe), errors.As(err, &ne),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
-		errors.Is(err, saslbound.ErrTooManyChallenges): // our own SASL client gave up
+		errors.Is(err, sasl.ErrTooManyChallenges): // our own SASL client gave up
 		return err
 	}
 	return &ProtocolError{Op: cmd, Msg: "the server's answer does not parse: " + err.Error()}

@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-
+	"github.com/gofetchmail/gofetchmail/internal/sasl"
 	"github.com/gofetchmail/gofetchmail/pop3"
 )
 
@@ -51,15 +50,15 @@ func TestAuthMethodsDovecot(t *testing.T) {
 	}
 }
 
-// TestSASLPlainLoginDovecot runs the pop3 package's SASL PLAIN and LOGIN
-// (go-sasl) and CRAM-MD5 against dovecot.
+// TestSASLPlainLoginDovecot runs package internal/sasl's PLAIN, LOGIN and
+// CRAM-MD5 through the pop3 package against dovecot.
 func TestSASLPlainLoginDovecot(t *testing.T) {
 	fill(t, 1)
 	for name, mech := range map[string]sasl.Client{
-		"PLAIN":          sasl.NewPlainClient("", "msingh", "foobar"),
-		"LOGIN":          sasl.NewLoginClient("msingh", "foobar"),
-		"CRAM-MD5":       pop3.NewCramMD5Client("msingh", "foobar"),
-		"PLAIN wrong pw": sasl.NewPlainClient("", "msingh", "nope"),
+		"PLAIN":          sasl.Plain("msingh", "foobar"),
+		"LOGIN":          sasl.Login("msingh", "foobar"),
+		"CRAM-MD5":       sasl.CramMD5("msingh", "foobar"),
+		"PLAIN wrong pw": sasl.Plain("msingh", "nope"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

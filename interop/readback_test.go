@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -298,8 +299,10 @@ func TestMaildropMDA(t *testing.T) {
 }
 
 // TestHostileSenderThroughMDA puts a message whose sender addresses are
-// shell code on the server and delivers it through an MDA that uses %F:
-// nothing of it runs, and the MDA sees the text literally.
+// shell code on the server and delivers it through an MDA that runs its own
+// shell around %F (the case quoting cannot protect): nothing of it runs,
+// and the MDA sees each sender with every character outside letters,
+// digits and @ . _ + = - replaced by "_" (docs/delivery.md).
 func TestHostileSenderThroughMDA(t *testing.T) {
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
 	marker := filepath.Join(h.dir, "pwned")
@@ -322,7 +325,7 @@ func TestHostileSenderThroughMDA(t *testing.T) {
 	}
 	fillMessages(t, msgs)
 	logf := filepath.Join(h.dir, "senders.log")
-	rc := fmt.Sprintf("poll 127.0.0.1 with protocol pop3 and port %s\n  user msingh there is manish here password foobar sslproto '' no rewrite\n  mda \"echo %%F >>%s; cat >/dev/null\"\n", rig["RIG_POP3_PORT"], logf)
+	rc := fmt.Sprintf("poll 127.0.0.1 with protocol pop3 and port %s\n  user msingh there is manish here password foobar sslproto '' no rewrite\n  mda \"/bin/sh -c 'echo %%F >>%s; cat >/dev/null'\"\n", rig["RIG_POP3_PORT"], logf)
 	r := h.runArgs(t, "-f", h.rc(t, rc))
 	expectExit(t, r, 0)
 	serverHolds(t, 0)
@@ -331,10 +334,22 @@ func TestHostileSenderThroughMDA(t *testing.T) {
 			t.Errorf("hostile sender %d ran a command", i+1)
 		}
 	}
+	// One line per message, each only of the safe characters. A sender
+	// that is not an address at all (the last) reaches the MDA empty; the
+	// others are there, quoted local parts and all, made inert.
 	got, _ := os.ReadFile(logf)
-	for _, addr := range hostile {
-		if !strings.Contains(string(got), addr) {
-			t.Errorf("the MDA did not see the sender %q literally; it saw:\n%s", addr, got)
+	lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+	if len(lines) != len(hostile) {
+		t.Fatalf("the MDA ran %d times, want %d; it saw:\n%s", len(lines), len(hostile), got)
+	}
+	safe := regexp.MustCompile(`^[A-Za-z0-9@._+=-]*$`)
+	seen := strings.Join(lines, "\n")
+	for i, l := range lines {
+		if !safe.MatchString(l) {
+			t.Errorf("the MDA saw %q: characters outside letters, digits and @ . _ + = -", l)
+		}
+		if i < 4 && !strings.Contains(seen, fmt.Sprintf("pwned%d_", i+1)) {
+			t.Errorf("hostile sender %d did not reach the MDA made inert; it saw:\n%s", i+1, got)
 		}
 	}
 }

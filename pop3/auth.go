@@ -6,22 +6,19 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/emersion/go-sasl"
-
-	"github.com/gofetchmail/gofetchmail/internal/redact"
-	"github.com/gofetchmail/gofetchmail/internal/saslbound"
+	"github.com/gofetchmail/gofetchmail/internal/sasl"
 )
 
 // Auth logs in with a SASL mechanism (RFC 5034), for example
-// sasl.NewPlainClient("", user, pw). The initial response is sent with the
+// sasl.Plain(user, pw). The initial response is sent with the
 // AUTH command; each "+ " challenge is answered with a.Next. Everything
 // sent after the mechanism name is masked in the trace. The whole exchange
-// is bounded by Options.Timeout and by saslbound.MaxChallenges challenges.
+// is bounded by Options.Timeout and by sasl.MaxChallenges challenges.
 func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
 	const cmd = "AUTH"
 	// Every response is masked in replies, and a server that answers with
-	// challenges for ever is cut off after saslbound.MaxChallenges.
-	a = saslbound.Bound(redact.SASL(a, &c.secrets))
+	// challenges for ever is cut off after sasl.MaxChallenges.
+	a = sasl.Guard(a, &c.secrets)
 	mech, ir, err := a.Start()
 	if err != nil {
 		return fmt.Errorf("pop3: AUTH: %w", err)
@@ -62,7 +59,7 @@ func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
 				return err
 			}
 			c.status(cmd, true)
-			if errors.Is(err, saslbound.ErrTooManyChallenges) {
+			if errors.Is(err, sasl.ErrTooManyChallenges) {
 				return c.fail(cmd, err) // the server may not even stop now
 			}
 			if derr != nil {

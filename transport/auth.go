@@ -29,6 +29,9 @@ type authSetup struct {
 	// (a dead agent socket, a passphrase with no terminal to ask on); an
 	// AuthError carries them to the user at default verbosity.
 	hints []string
+
+	sources  map[string]string // marshalled public key -> identity file (identity.go)
+	identity string            // what last signed or answered (identity.go)
 }
 
 func (a *authSetup) hint(format string, args ...any) {
@@ -78,6 +81,7 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 		files := loadIdentities(s, prompt, opts.Logger, a)
 		var signers []ssh.Signer
 		seen := map[string]bool{}
+		origin := "ssh-agent" // of the keys add is given (identity.go)
 		add := func(sg ssh.Signer) {
 			if sg = restrictSigner(sg, s.algos.pubkeys); sg == nil {
 				return // PubkeyAcceptedAlgorithms excludes it (ssh-rsa, say)
@@ -85,7 +89,7 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 			k := string(sg.PublicKey().Marshal())
 			if !seen[k] {
 				seen[k] = true
-				signers = append(signers, sg)
+				signers = append(signers, a.recording(sg, origin))
 			}
 		}
 		if ag, conn := dialAgent(s, opts.Logger, a); ag != nil {
@@ -107,6 +111,7 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 			}
 		}
 		for _, sg := range files {
+			origin = a.sourceOf(sg)
 			add(sg)
 		}
 		if len(signers) > 0 {
@@ -120,6 +125,7 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 		target := fmt.Sprintf("%s@%s", s.user, s.hostName)
 		a.methods = append(a.methods, ssh.RetryableAuthMethod(ssh.PasswordCallback(func() (string, error) {
 			a.used("password")
+			a.setIdentity("password")
 			return prompt(target + "'s password: ")
 		}), 3))
 	}
@@ -127,6 +133,7 @@ func buildAuth(s *sshSettings, opts *SSHOptions) (*authSetup, error) {
 		a.methods = append(a.methods, ssh.RetryableAuthMethod(ssh.KeyboardInteractive(
 			func(name, instruction string, questions []string, echos []bool) ([]string, error) {
 				a.used("keyboard-interactive")
+				a.setIdentity("keyboard-interactive")
 				answers := make([]string, len(questions))
 				for i, q := range questions {
 					if echos[i] {
@@ -240,6 +247,7 @@ func loadIdentities(s *sshSettings, prompt func(string) (string, error), logger 
 		switch {
 		case err == nil:
 			out = append(out, signer)
+			a.source(signer, file)
 		case errors.As(err, &missing):
 			if prompt == nil {
 				logger.Debug("ssh: skipping passphrase-protected key: no terminal to ask for the passphrase", "file", file)
@@ -263,9 +271,11 @@ func loadIdentities(s *sshSettings, prompt func(string) (string, error), logger 
 					continue
 				}
 				out = append(out, lk.signer)
+				a.source(lk.signer, file)
 				continue
 			}
 			out = append(out, lk)
+			a.source(lk, file)
 		case readPublicKey(file) != nil:
 			logger.Debug("ssh: identity file is a public key; its private half must be in the agent", "file", file)
 		default:

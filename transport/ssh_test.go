@@ -125,6 +125,9 @@ func TestDialSSHIdentityFile(t *testing.T) {
 	if c.RemoteAddr() != r.srv.Addr {
 		t.Errorf("RemoteAddr = %q, want %q", c.RemoteAddr(), r.srv.Addr)
 	}
+	if id := c.Identity(); !strings.Contains(id, "SHA256:") || !strings.HasSuffix(id, "("+r.keyFile+")") {
+		t.Errorf("Identity = %q, want the key of %s", id, r.keyFile)
+	}
 	roundTrip(t, c)
 	roundTrip(t, c) // the client survives closing a channel
 	if n := r.srv.ForwardCount(); n != 2 {
@@ -429,6 +432,9 @@ func TestDialSSHAgent(t *testing.T) {
 	c, err := DialSSH(context.Background(), r.target(), r.opts())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := ssh.FingerprintSHA256(signer.PublicKey()) + " (ssh-agent)"; !strings.HasSuffix(c.Identity(), want) {
+		t.Errorf("Identity = %q, want ...%q", c.Identity(), want)
 	}
 	c.Close()
 

@@ -52,6 +52,8 @@ type SSHClient struct {
 	logger *slog.Logger
 	jump   *SSHClient // the ProxyJump hop this connection runs through
 
+	identity string // what logged in (identity.go)
+
 	closeOnce sync.Once
 	done      chan struct{}
 }
@@ -206,6 +208,8 @@ func dialSSH(ctx context.Context, t SSHTarget, opts SSHOptions, depth int) (*SSH
 		logger: opts.Logger,
 		done:   make(chan struct{}),
 		jump:   jump,
+
+		identity: auth.lastIdentity(),
 	}
 	opts.Logger.Debug("ssh: authenticated", "addr", addr, "user", s.user, "server", string(sconn.ServerVersion()))
 	if s.aliveInterval > 0 {

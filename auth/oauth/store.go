@@ -1,8 +1,6 @@
 package oauth
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
 // Stored is the content of a token file.
@@ -59,16 +59,17 @@ func Load(path string) (*Stored, error) {
 	return &st, nil
 }
 
-// openPrivate opens path for reading without following a symlink and
-// checks the open file (not the name, which could change between a check
-// and the open) is a regular file owned by the user and mode 0600 or less.
+// openPrivate opens path for reading with the statefile package (no
+// symbolic link followed; the open file, not the name, checked to be a
+// regular file owned by the user) and checks further that the group and
+// others may neither read nor write it: it holds a password-like secret.
 func openPrivate(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := statefile.Open(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("%w in %s", ErrNoToken, path)
-	case errors.Is(err, syscall.ELOOP):
-		return nil, fileErr("token file %s is a symbolic link: refusing it (remove it and run gofetchmail oauth2 login again)", path)
+	case statefile.IsUntrusted(err):
+		return nil, untrusted(path, err)
 	case err != nil:
 		return nil, fileErr("token file: %w", err)
 	}
@@ -77,25 +78,32 @@ func openPrivate(path string) (*os.File, error) {
 		f.Close()
 		return nil, fileErr("token file: %w", err)
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	switch {
-	case !fi.Mode().IsRegular():
-		err = fileErr("token file %s is not a regular file: refusing it", path)
-	case !ok || int(st.Uid) != os.Geteuid():
-		err = fileErr("token file %s is not owned by uid %d: refusing it (remove it and run gofetchmail oauth2 login again)", path, os.Geteuid())
-	case fi.Mode().Perm()&0o077 != 0:
-		err = fileErr("token file %s may be read or written by others (mode %04o): refusing it; chmod 600 it if nobody else could have changed it", path, fi.Mode().Perm())
-	}
-	if err != nil {
+	if fi.Mode().Perm()&0o077 != 0 {
 		f.Close()
-		return nil, err
+		return nil, fileErr("token file %s may be read or written by others (mode %04o): refusing it; chmod 600 it if nobody else could have changed it", path, fi.Mode().Perm())
 	}
 	return f, nil
 }
 
-// Save writes st to path atomically: a new file of mode 0600 created
-// exclusively (O_EXCL, O_NOFOLLOW) under an unpredictable name in the
-// same directory, fsync'd, renamed over path, and the directory fsync'd.
+// untrusted words statefile's refusal of the token file at path for the
+// user, with what to do about it. The decision is statefile's; Lstat only
+// picks the words.
+func untrusted(path string, err error) error {
+	fi, lerr := os.Lstat(path)
+	switch {
+	case lerr == nil && fi.Mode()&fs.ModeSymlink != 0:
+		return fileErr("token file %s is a symbolic link: refusing it (remove it and run gofetchmail oauth2 login again)", path)
+	case lerr == nil && !fi.Mode().IsRegular():
+		return fileErr("token file %s is not a regular file: refusing it", path)
+	case lerr == nil:
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+			return fileErr("token file %s is not owned by uid %d: refusing it (remove it and run gofetchmail oauth2 login again)", path, os.Geteuid())
+		}
+	}
+	return fileErr("token file %w: refusing it (remove it and run gofetchmail oauth2 login again)", err)
+}
+
+// Save writes st to path atomically (writeExclusive: statefile.WriteFile).
 // The directory is created (mode 0700) if it is missing.
 func Save(path string, st *Stored) error {
 	data, err := json.MarshalIndent(st, "", "  ")
@@ -115,7 +123,8 @@ func Save(path string, st *Stored) error {
 	return nil
 }
 
-// checkDir refuses a token directory that is a symlink, is not owned by
+// checkDir refuses a token directory (package statefile checks files, not
+// directories) that is a symlink, is not owned by
 // the user, or that others may write to (they could swap the file).
 func checkDir(dir string) error {
 	fi, err := os.Lstat(dir)
@@ -134,37 +143,12 @@ func checkDir(dir string) error {
 	return nil
 }
 
-// writeExclusive is the one place a token file is created.
-func writeExclusive(path string, data []byte) error {
-	var rnd [12]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return err
-	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
+// writeExclusive is the one place a token file is created: through
+// statefile.WriteFile, a new file of mode 0600 created exclusively under
+// an unpredictable name beside path (statefile.CreateTemp), fsync'd,
+// renamed over path (a symbolic link there is replaced, never followed),
+// and the directory fsync'd.
+func writeExclusive(path string, data []byte) error { return statefile.WriteFile(path, data) }
 
 // DefaultDir is where token files live: $FETCHMAILHOME/oauth2 when
 // FETCHMAILHOME is set, else ~/.gofetchmail-oauth2.

@@ -55,7 +55,7 @@ _gofetchmail() {
 	*" $prev "*) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 	if [[ $COMP_CWORD -eq 1 && $cur != -* ]]; then
-		COMPREPLY=($(compgen -W "demo completion oauth2" -- "$cur"))
+		COMPREPLY=($(compgen -W "demo completion oauth2 doctor" -- "$cur"))
 		return
 	fi
 	COMPREPLY=($(compgen -W "%s" -- "$cur"))
@@ -82,5 +82,6 @@ func writeZshCompletion(w io.Writer, flags []*pflag.Flag) {
 			fmt.Fprintf(w, "  '-%s[%s]%s' \\\n", f.Shorthand, usage, action)
 		}
 	}
+	fmt.Fprintln(w, "  '1:subcommand or server:(demo completion oauth2 doctor)' \\")
 	fmt.Fprintln(w, "  '*:server:'")
 }

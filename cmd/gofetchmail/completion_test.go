@@ -48,6 +48,9 @@ func TestBashCompletion(t *testing.T) {
 	if got := complete("gofetchmail", "oa"); got != "oauth2" {
 		t.Errorf("oa completes to %q", got)
 	}
+	if got := complete("gofetchmail", "do"); got != "doctor" {
+		t.Errorf("do completes to %q", got)
+	}
 }
 
 func TestZshCompletion(t *testing.T) {
@@ -56,7 +59,7 @@ func TestZshCompletion(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	s := out.String()
-	for _, want := range []string{"#compdef gofetchmail", "'--maildir[", ":maildir:_files'", "'-k[", "'--keep["} {
+	for _, want := range []string{"#compdef gofetchmail", "'--maildir[", ":maildir:_files'", "'-k[", "'--keep[", "(demo completion oauth2 doctor)'"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("zsh script lacks %q", want)
 		}

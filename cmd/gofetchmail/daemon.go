@@ -190,28 +190,31 @@ func (l *pidLock) release() {
 // daemonLoop polls every interval; SIGUSR1 (and SIGHUP) wake it at once, a
 // changed rc file is reloaded before the next poll, and an rc file broken by
 // an edit keeps the old configuration running.
-func daemonLoop(ctx context.Context, cfg *rcparse.Config, rcpath, home string, f *flags, opts fetch.Options, interval int) int {
+// sd reports to systemd (sdnotify.go): READY=1 here, STATUS= after each
+// poll, WATCHDOG=1 while the loop is healthy, STOPPING=1 on quit.
+func daemonLoop(ctx context.Context, cfg *rcparse.Config, rcpath, home string, f *flags, opts fetch.Options, interval int, sd *sdNotifier) int {
 	log := opts.Logger
 	wake := make(chan os.Signal, 1)
 	signal.Notify(wake, syscall.SIGUSR1, syscall.SIGHUP)
 	defer signal.Stop(wake)
 	log.Info(fmt.Sprintf("starting gofetchmail %s daemon", version))
 	mtime := modTime(rcpath)
+	opts.Progress = sd.progress(opts.Progress)
 	runner := fetch.NewRunner(opts)
 	defer runner.Close()
+	sd.ready()
 	for cycle := 0; ; cycle++ {
-		pollCycle(ctx, cfg, f, opts, runner, cycle)
+		r := sd.poll(ctx, stallLimit(cfg), func() pollResult {
+			code, results := pollCycle(ctx, cfg, f, opts, runner, cycle)
+			return pollResult{code, results}
+		})
 		if ctx.Err() != nil {
 			break
 		}
-		t := time.NewTimer(time.Duration(interval) * time.Second)
-		select {
-		case <-ctx.Done():
-		case sig := <-wake:
+		sd.polled(r, interval)
+		if sig := sd.sleep(ctx, wake, time.Duration(interval)*time.Second); sig != nil {
 			log.Info("awakened by " + sig.String())
-		case <-t.C:
 		}
-		t.Stop()
 		if ctx.Err() != nil {
 			break
 		}
@@ -220,12 +223,15 @@ func daemonLoop(ctx context.Context, cfg *rcparse.Config, rcpath, home string, f
 			ncfg, code := loadConfig(rcpath, home, f, logWriter{log})
 			if ncfg == nil {
 				log.Error(fmt.Sprintf("the rc file %s changed and does not load (status %d); keeping the previous configuration", rcpath, code))
+				sd.rcBroken(rcpath, code)
 				continue
 			}
+			sd.rcBroken(rcpath, 0)
 			log.Info("the rc file changed; configuration reloaded")
 			cfg = ncfg
 		}
 	}
+	sd.stop()
 	log.Info("terminated by signal; gofetchmail daemon exiting")
 	return 0
 }

@@ -52,6 +52,8 @@ var helpArgs = map[string]string{
 // given, the rc file decides").
 func usage(w io.Writer, f *flags) {
 	fmt.Fprintln(w, "usage:  gofetchmail [options] [server ...]")
+	fmt.Fprintln(w, "        gofetchmail oauth2 login [--device] [--no-browser] [-f RC] [SERVER [USER]]")
+	fmt.Fprintln(w, "        gofetchmail doctor [-f RC] [server ...]")
 	fmt.Fprintln(w, "        gofetchmail demo [dir]")
 	fmt.Fprintln(w, "        gofetchmail completion bash|zsh")
 	aliases := map[string][]string{} // option -> its aliases

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -30,6 +31,16 @@ func TestHelpReadsLikeFetchmail(t *testing.T) {
 	for _, h := range []string{"\nGeneral:\n", "\nServer: TLS:\n", "\nUser: delivery:\n", "\ngofetchmail extensions:\n"} {
 		if !strings.Contains(out, h) {
 			t.Errorf("--help lacks the heading %q", strings.TrimSpace(h))
+		}
+	}
+	// Every subcommand run() dispatches is named in the usage lines.
+	src, err := os.ReadFile("run.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`args\[0\] == "([a-z0-9]+)"`).FindAllStringSubmatch(string(src), -1) {
+		if !strings.Contains(out, "gofetchmail "+m[1]+" ") {
+			t.Errorf("--help does not name the subcommand %q", m[1])
 		}
 	}
 	newFlags(io.Discard).fs.VisitAll(func(fl *pflag.Flag) {

@@ -75,7 +75,9 @@ func newOAuthRig(t *testing.T, entries string, accessTTL time.Duration) *oauthRi
 	r.rc = filepath.Join(r.home, "rc")
 	opts := fmt.Sprintf(`oauthclientid cid oauthclientsecret "TopClientSecret" oauthauthurl "%s" oauthdeviceurl "%s" oauthtokenurl "%s" sslproto '' maildir "%s"`,
 		r.as.AuthURL(), r.as.DeviceURL(), r.as.TokenURL(), r.maildir)
-	rc := fmt.Sprintf("set idfile \"%s/ids\"\n", r.home) + strings.ReplaceAll(entries, "OAUTH", opts)
+	// Its own pid file: as root the default is /var/run/fetchmail.pid,
+	// which any other run on the machine may hold.
+	rc := fmt.Sprintf("set idfile \"%s/ids\"\nset pidfile \"%s/run.pid\"\n", r.home, r.home) + strings.ReplaceAll(entries, "OAUTH", opts)
 	if err := os.WriteFile(r.rc, []byte(rc), 0o600); err != nil {
 		t.Fatal(err)
 	}

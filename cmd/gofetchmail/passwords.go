@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gofetchmail/gofetchmail/fetch"
+	"github.com/gofetchmail/gofetchmail/secrets"
 )
 
 // needsPassword reports whether a selected entry has no secret from the rc
@@ -22,12 +23,12 @@ func needsPassword(j fetch.Job) bool {
 // log in. The engine reads the ~/.netrc passwords itself at each poll. It
 // returns the jobs whose password was typed (a daemon hands them to its
 // detached child).
-func askPasswords(jobs []fetch.Job, netrc *fetch.Netrc, prompt func(string) (string, error)) (asked []fetch.Job, err error) {
+func askPasswords(jobs []fetch.Job, netrc *secrets.Netrc, prompt func(string) (string, error)) (asked []fetch.Job, err error) {
 	for _, j := range jobs {
 		if !needsPassword(j) {
 			continue
 		}
-		if _, ok := netrc.Password(j); ok {
+		if _, ok := netrc.Password(j.Server, j.User); ok {
 			continue
 		}
 		who := j.User.Remotename + "@" + j.Server.Pollname

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gofetchmail/gofetchmail/fetch"
 	"github.com/gofetchmail/gofetchmail/rcparse"
+	"github.com/gofetchmail/gofetchmail/secrets"
 )
 
 // run is the whole program; it returns the exit status.
@@ -34,6 +35,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "oauth2" {
 		return runOAuth2(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "doctor" {
+		return runDoctor(args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "completion" {
 		return runCompletion(args[1:], stdout, stderr)
@@ -136,7 +140,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	netrcFile := filepath.Join(home, ".netrc")
-	netrc, _ := fetch.LoadNetrc(netrcFile) // an unreadable one: the poll says why
+	netrc, _ := secrets.LoadNetrc(netrcFile) // an unreadable one: the poll says why
 	var asked []fetch.Job
 	if jobs, err := selectJobs(cfg, f.fs.Args()); err == nil {
 		if st != nil {
@@ -204,6 +208,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	opts.Password = prompt
 	opts.NetrcFile = netrcFile
+	opts.Secrets = secrets.NewStore() // one per process: a passwordfd is read once
 	opts.OAuth2 = func(j fetch.Job) (fetch.OAuth2Tokens, error) {
 		return fetch.NewOAuth2Source(j, home, f.rcfile)
 	}
@@ -213,7 +218,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	opts.Daemon = daemon > 0
 	opts.PollDone = func(r fetch.Result) { logPollError(ctx, logger, r) }
 	if daemon > 0 {
-		code = daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon)
+		code = daemonLoop(ctx, cfg, rcpath, home, f, opts, daemon, newSDNotifier(logger))
 	} else {
 		code = pollOnce(ctx, cfg, f, opts)
 	}
@@ -225,25 +230,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // pollOnce runs every selected entry once and returns the exit status.
 func pollOnce(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options) int {
-	return pollCycle(ctx, cfg, f, opts, nil, 0)
+	code, _ := pollCycle(ctx, cfg, f, opts, nil, 0)
+	return code
 }
 
 // pollCycle runs daemon cycle number cycle (0 is the first): every selected
 // entry, except those with "interval K", which fetchmail polls only on
 // every Kth cycle, starting with the first. A daemon passes its runner,
 // which keeps SSH connections between cycles; nil runs one-shot.
-func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options, runner *fetch.Runner, cycle int) int {
+func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Options, runner *fetch.Runner, cycle int) (int, []fetch.Result) {
 	all, err := selectJobs(cfg, f.fs.Args())
 	if err != nil {
 		opts.Logger.Error(err.Error())
-		return int(fetch.StatusSyntax)
+		return int(fetch.StatusSyntax), nil
 	}
 	jobs := dueJobs(all, cycle)
 	if len(jobs) < len(all) {
 		opts.Logger.Debug(fmt.Sprintf("interval not reached, not querying %d entries in cycle %d", len(all)-len(jobs), cycle))
 	}
 	if len(jobs) == 0 {
-		return int(fetch.StatusNoMail)
+		return int(fetch.StatusNoMail), nil
 	}
 	load := fetch.LoadUIDStore
 	if runner != nil {
@@ -252,7 +258,7 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 	uids, err := load(cfg.Idfile)
 	if err != nil {
 		opts.Logger.Error(err.Error())
-		return int(fetch.StatusIOErr)
+		return int(fetch.StatusIOErr), nil
 	}
 	var results []fetch.Result
 	if runner != nil {
@@ -265,7 +271,7 @@ func pollCycle(ctx context.Context, cfg *rcparse.Config, f *flags, opts fetch.Op
 			logPollError(ctx, opts.Logger, r)
 		}
 	}
-	return int(fetch.ExitStatus(results))
+	return int(fetch.ExitStatus(results)), results
 }
 
 // logPollError logs the error a poll ended with, if any. A poll cut short

@@ -26,16 +26,16 @@ func TestDaemonCyclesShareOneSSHLogin(t *testing.T) {
 	runner := fetch.NewRunner(opts)
 	defer runner.Close()
 	ctx := context.Background()
-	if code := pollCycle(ctx, cfg, f, opts, runner, 0); code != 0 {
+	if code, _ := pollCycle(ctx, cfg, f, opts, runner, 0); code != 0 {
 		t.Fatalf("first cycle: exit %d, want 0", code)
 	}
-	if code := pollCycle(ctx, cfg, f, opts, runner, 1); code != 1 {
+	if code, _ := pollCycle(ctx, cfg, f, opts, runner, 1); code != 1 {
 		t.Fatalf("second cycle: exit %d, want 1 (no mail)", code)
 	}
 	if n := rig.ssh.LoginCount(); n != 1 {
 		t.Errorf("two daemon cycles logged in %d times, want 1", n)
 	}
-	if code := pollCycle(ctx, cfg, f, opts, nil, 0); code != 1 {
+	if code, _ := pollCycle(ctx, cfg, f, opts, nil, 0); code != 1 {
 		t.Fatalf("one-shot poll: exit %d, want 1", code)
 	}
 	if n := rig.ssh.LoginCount(); n != 2 {

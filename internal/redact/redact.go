@@ -14,8 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/emersion/go-sasl"
 )
 
 // Mask replaces each secret form found in server text.
@@ -186,26 +184,4 @@ func quoteIMAP(s string) string {
 		return s
 	}
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
-}
-
-// SASL wraps a SASL client so that its initial response and every answer
-// to a challenge are added to set before they are sent: POP3 AUTH, IMAP
-// AUTHENTICATE and SMTP AUTH all log in through it.
-func SASL(c sasl.Client, set *Set) sasl.Client { return &recording{c: c, set: set} }
-
-type recording struct {
-	c   sasl.Client
-	set *Set
-}
-
-func (r *recording) Start() (string, []byte, error) {
-	mech, ir, err := r.c.Start()
-	r.set.Response(ir)
-	return mech, ir, err
-}
-
-func (r *recording) Next(challenge []byte) ([]byte, error) {
-	resp, err := r.c.Next(challenge)
-	r.set.Response(resp)
-	return resp, err
 }

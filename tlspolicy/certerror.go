@@ -1,4 +1,4 @@
-package fetch
+package tlspolicy
 
 import (
 	"crypto/x509"
@@ -27,7 +27,7 @@ func (e *CertError) Error() string {
 	if e.Cert == nil {
 		return s
 	}
-	s += `. If it is your server's certificate (check its SHA-256 fingerprint with your provider), pin it in the entry: sslfingerprint "SHA256:` + fingerprintOf(e.Cert, true) + `"`
+	s += `. If it is your server's certificate (check its SHA-256 fingerprint with your provider), pin it in the entry: sslfingerprint "SHA256:` + Fingerprint(e.Cert, true) + `"`
 	var he x509.HostnameError
 	if names := certNames(e.Cert); errors.As(e.Err, &he) && len(names) > 0 {
 		return s + fmt.Sprintf(` (or name the host it was issued for: sslcommonname %q)`, names[0])
@@ -71,6 +71,10 @@ func selfSigned(c *x509.Certificate) bool {
 
 // certNames lists the DNS names and IP addresses a certificate is for, or
 // its common name when it has neither.
+// CertNames are the names a certificate is for: its DNS names, or its
+// subject's common name when it has none.
+func CertNames(c *x509.Certificate) []string { return certNames(c) }
+
 func certNames(c *x509.Certificate) []string {
 	if c == nil {
 		return nil

@@ -1,4 +1,4 @@
-package fetch
+package envelope
 
 import (
 	"reflect"
@@ -7,13 +7,13 @@ import (
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
 
-func multidropJob(t *testing.T, src string) Job {
+func multidropJob(t *testing.T, src string) Entry {
 	t.Helper()
 	cfg, _, err := rcparse.Parse("t.rc", []byte(src), rcparse.Options{User: "tester", Home: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Job{Config: cfg, Server: cfg.Servers[0], User: cfg.Servers[0].Users[0]}
+	return Entry{Config: cfg, Server: cfg.Servers[0], User: cfg.Servers[0].Users[0]}
 }
 
 func TestMultidropRecipients(t *testing.T) {
@@ -61,10 +61,10 @@ func TestMultidropRecipients(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			j := multidropJob(t, c.rc)
-			if !isMultidrop(j.User) {
+			if !IsMultidrop(j.User) {
 				t.Fatal("entry is not multidrop")
 			}
-			got := multidropRecipients(j, unfoldHeader([]byte(c.header)))
+			got := Recipients(j, UnfoldHeader([]byte(c.header)))
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("recipients %v, want %v", got, c.want)
 			}
@@ -74,7 +74,7 @@ func TestMultidropRecipients(t *testing.T) {
 
 func TestSingleDropIsNotMultidrop(t *testing.T) {
 	j := multidropJob(t, `poll h proto pop3 user a there is manish here password x`)
-	if isMultidrop(j.User) {
+	if IsMultidrop(j.User) {
 		t.Error("one local name is single-drop")
 	}
 }

@@ -1,4 +1,4 @@
-package fetch
+package envelope
 
 import (
 	"bufio"
@@ -7,31 +7,31 @@ import (
 	"strings"
 )
 
-// headerPeek is how much of a message is looked at for its sender before
+// HeaderPeek is how much of a message is looked at for its sender before
 // delivery begins; the message itself is still streamed.
-const headerPeek = 64 * 1024
+const HeaderPeek = 64 * 1024
 
-// envelopeSender finds the envelope sender of a message the way fetchmail
+// Sender finds the envelope sender of a message the way fetchmail
 // does for %F and the mbox From line: the Return-Path header, else the
 // address in From. It only peeks at br; nothing is consumed.
-func envelopeSender(br *bufio.Reader) string {
-	return senderOf(peekHeader(br))
+func Sender(br *bufio.Reader) string {
+	return SenderOf(PeekHeader(br))
 }
 
-// peekHeader returns the unfolded header fields at the start of br (at
-// most headerPeek bytes of them) without consuming anything.
-func peekHeader(br *bufio.Reader) []string {
-	head, _ := br.Peek(headerPeek)
+// PeekHeader returns the unfolded header fields at the start of br (at
+// most HeaderPeek bytes of them) without consuming anything.
+func PeekHeader(br *bufio.Reader) []string {
+	head, _ := br.Peek(HeaderPeek)
 	if i := bytes.Index(head, []byte("\n\n")); i >= 0 {
 		head = head[:i+1]
 	}
-	return unfoldHeader(head)
+	return UnfoldHeader(head)
 }
 
-// senderOf is the Return-Path address, else the From address, in the
+// SenderOf is the Return-Path address, else the From address, in the
 // form envelopeAddr gives it; "" (the null sender) when neither is an
 // address that form can hold.
-func senderOf(fields []string) string {
+func SenderOf(fields []string) string {
 	var from string
 	for _, field := range fields {
 		name, value, ok := strings.Cut(field, ":")
@@ -63,14 +63,14 @@ func senderOf(fields []string) string {
 	return from
 }
 
-// unfoldHeader splits a header block into fields, joining folded lines.
+// UnfoldHeader splits a header block into fields, joining folded lines.
 // The block ends at the first empty line, a bare CR before its LF
 // included ("\r\r\n" from a server becomes "\r\n" after the CRLF
 // conversion): nothing of the body is ever read as a field, where a
 // sender could have written a Return-Path or a To of his choosing. A
 // field is built in one buffer, so a header folded into 20,000 lines
 // costs linear time, not a copy of the field per line.
-func unfoldHeader(head []byte) []string {
+func UnfoldHeader(head []byte) []string {
 	var fields []string
 	var cur strings.Builder
 	have := false

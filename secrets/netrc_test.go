@@ -1,21 +1,20 @@
-package fetch
+package secrets
 
 import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/gofetchmail/gofetchmail/rcparse"
 )
 
-func netrcJob(poll, via, user string) Job {
+func netrcJob(poll, via, user string) (*rcparse.Server, *rcparse.User) {
 	s := &rcparse.Server{Pollname: poll}
 	if via != "" {
 		s.Via = &via
 	}
-	return Job{Server: s, User: &rcparse.User{Remotename: user}}
+	return s, &rcparse.User{Remotename: user}
 }
 
 // The cases were run through the real fetchmail 6.4.37 against dovecot
@@ -92,44 +91,5 @@ func TestLoadNetrc(t *testing.T) {
 	os.Chmod(path, 0o600)
 	if n, _ = LoadNetrc(path); n.Loose() {
 		t.Error("mode 0600 called loose")
-	}
-}
-
-// The engine takes a password the rc file lacks from the .netrc before it
-// would prompt, and says so only at -v -v; the password is never logged.
-func TestPollUsesNetrc(t *testing.T) {
-	e := newTestEnv(t, testMessages(2), nil)
-	e.job.User.Password = nil
-	e.opts.Verbose = 2
-	e.opts.Password = func(string) (string, error) {
-		t.Error("prompted although the .netrc has the password")
-		return "", nil
-	}
-	e.opts.NetrcFile = filepath.Join(t.TempDir(), ".netrc")
-	if err := os.WriteFile(e.opts.NetrcFile, []byte("machine 127.0.0.1 login msingh password foobar\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(e.opts.NetrcFile, 0o644)
-	res := e.poll(t)
-	if res.Err != nil || res.Delivered != 2 {
-		t.Fatalf("result %+v\n%s", res, e.log)
-	}
-	log := e.log.String()
-	if !strings.Contains(log, "the password for msingh@127.0.0.1 comes from "+e.opts.NetrcFile) {
-		t.Errorf("-v -v does not name the password's source:\n%s", log)
-	}
-	if !strings.Contains(log, "is accessible to group or others (mode 0644)") {
-		t.Errorf("no warning about the loose mode:\n%s", log)
-	}
-	if strings.Contains(log, "foobar") {
-		t.Errorf("password in the log:\n%s", log)
-	}
-	// Without a matching entry the prompt is the next source.
-	os.WriteFile(e.opts.NetrcFile, []byte("machine elsewhere login msingh password foobar\n"), 0o600)
-	prompted := false
-	e.opts.Password = func(string) (string, error) { prompted = true; return "foobar", nil }
-	e.mbox.Add(testMessages(1)...)
-	if res := e.poll(t); res.Err != nil || !prompted {
-		t.Errorf("result %+v, prompted %v", res, prompted)
 	}
 }

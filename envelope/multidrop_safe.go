@@ -1,4 +1,4 @@
-package fetch
+package envelope
 
 // What a hostile sender may not make the wildcard do. With "*" among an
 // entry's local names, the user part of an address the sender wrote

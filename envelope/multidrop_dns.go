@@ -1,4 +1,4 @@
-package fetch
+package envelope
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 // Resolver is the DNS the multidrop "dns" option asks; *net.Resolver
-// implements it (Options.Resolver, nil meaning net.DefaultResolver).
+// implements it (fetch.Options.Resolver, nil meaning net.DefaultResolver).
 type Resolver interface {
 	LookupHost(ctx context.Context, host string) ([]string, error)
 	LookupCNAME(ctx context.Context, host string) (string, error)
@@ -59,11 +59,34 @@ type aliasEntry struct {
 	at    time.Time
 }
 
-// aliases caches answers by server name and domain, process-wide.
-var aliases sync.Map // string -> aliasEntry
+// AliasCache remembers the answers of the dns checks by server name and
+// domain. Make one per process (fetch's Runner holds it, through
+// fetch.Options) and share it between polls; it is safe for concurrent use.
+type AliasCache struct {
+	mu sync.Mutex
+	m  map[string]aliasEntry
+}
 
-// hostAliasChecker decides whether domains name one mail server.
-type hostAliasChecker struct {
+// NewAliasCache makes an empty AliasCache.
+func NewAliasCache() *AliasCache { return &AliasCache{m: map[string]aliasEntry{}} }
+
+func (a *AliasCache) load(key string) (aliasEntry, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.m[key]
+	return e, ok
+}
+
+func (a *AliasCache) store(key string, e aliasEntry) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.m[key] = e
+}
+
+// AliasChecker decides whether domains name one mail server, for one
+// poll; what it learns goes to its AliasCache.
+type AliasChecker struct {
+	cache  *AliasCache
 	res    Resolver
 	server string // the server's name (via, else the poll name)
 	now    func() time.Time
@@ -74,25 +97,30 @@ type hostAliasChecker struct {
 	err       error
 }
 
-func newHostAliasChecker(res Resolver, server string, now func() time.Time) *hostAliasChecker {
+// NewAliasChecker makes the checker of one poll of server (via, else the
+// poll name), remembering in cache (nil: remember for this checker only);
+// res nil means net.DefaultResolver, now nil time.Now.
+func NewAliasChecker(cache *AliasCache, res Resolver, server string, now func() time.Time) *AliasChecker {
+	if cache == nil {
+		cache = NewAliasCache()
+	}
 	if res == nil {
 		res = net.DefaultResolver
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &hostAliasChecker{res: res, server: server, now: now}
+	return &AliasChecker{cache: cache, res: res, server: server, now: now}
 }
 
 // isAlias reports whether domain is one of the server's names.
-func (c *hostAliasChecker) isAlias(ctx context.Context, domain string) (bool, error) {
+func (c *AliasChecker) IsAlias(ctx context.Context, domain string) (bool, error) {
 	d := normName(domain)
 	if d == "" {
 		return false, nil
 	}
 	key := normName(c.server) + "\x00" + d
-	if v, ok := aliases.Load(key); ok {
-		e := v.(aliasEntry)
+	if e, ok := c.cache.load(key); ok {
 		if e.alias || c.now().Sub(e.at) < aliasNegativeTTL {
 			return e.alias, nil
 		}
@@ -101,12 +129,12 @@ func (c *hostAliasChecker) isAlias(ctx context.Context, domain string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	aliases.Store(key, aliasEntry{alias: alias, at: c.now()})
+	c.cache.store(key, aliasEntry{alias: alias, at: c.now()})
 	return alias, nil
 }
 
 // lookup asks the DNS.
-func (c *hostAliasChecker) lookup(ctx context.Context, d string) (bool, error) {
+func (c *AliasChecker) lookup(ctx context.Context, d string) (bool, error) {
 	if err := c.serverNames(ctx); err != nil {
 		return false, err
 	}
@@ -157,7 +185,7 @@ func (c *hostAliasChecker) lookup(ctx context.Context, d string) (bool, error) {
 // serverNames looks the server's canonical name and addresses up once. A
 // server name that does not resolve (a tunnel's "localhost" alias, say)
 // leaves only its name to compare with.
-func (c *hostAliasChecker) serverNames(ctx context.Context) error {
+func (c *AliasChecker) serverNames(ctx context.Context) error {
 	if c.once {
 		return c.err
 	}
@@ -186,7 +214,7 @@ func (c *hostAliasChecker) serverNames(ctx context.Context) error {
 
 // failure turns a lookup error into a *DNSError unless it is "no such
 // name" (or no records of the kind asked), which is an answer.
-func (c *hostAliasChecker) failure(name string, err error) error {
+func (c *AliasChecker) failure(name string, err error) error {
 	if err == nil {
 		return nil
 	}

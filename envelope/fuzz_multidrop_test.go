@@ -1,4 +1,4 @@
-package fetch
+package envelope
 
 import (
 	"strings"
@@ -29,7 +29,7 @@ func FuzzMultidrop(f *testing.F) {
 		f.Add([]byte(h), false)
 		f.Add([]byte(h), true)
 	}
-	var jobs [2]Job
+	var jobs [2]Entry
 	for i, rc := range []string{
 		`poll mx.example.org proto pop3 no envelope localdomains example.org qvirtual "v-" user "box" there is "sales"=kilo lima * here password x`,
 		`poll mx.example.org proto pop3 envelope "X-Original-To" localdomains example.org user "box" there is kilo * here password x`,
@@ -38,15 +38,15 @@ func FuzzMultidrop(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		jobs[i] = Job{Config: cfg, Server: cfg.Servers[0], User: cfg.Servers[0].Users[0]}
+		jobs[i] = Entry{Config: cfg, Server: cfg.Servers[0], User: cfg.Servers[0].Users[0]}
 	}
 	f.Fuzz(func(t *testing.T, header []byte, envelope bool) {
 		j := jobs[0]
 		if envelope {
 			j = jobs[1]
 		}
-		fields := unfoldHeader(header)
-		for _, r := range multidropRecipients(j, fields) {
+		fields := UnfoldHeader(header)
+		for _, r := range Recipients(j, fields) {
 			switch r {
 			case "pm", "kilo", "lima":
 				continue
@@ -55,7 +55,7 @@ func FuzzMultidrop(f *testing.F) {
 				t.Fatalf("recipient %q from header %q", r, header)
 			}
 		}
-		s := senderOf(fields)
+		s := SenderOf(fields)
 		if len(s) > maxEnvelopeAddr {
 			t.Fatalf("sender of %d bytes", len(s))
 		}

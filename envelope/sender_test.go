@@ -1,4 +1,4 @@
-package fetch
+package envelope
 
 import (
 	"bufio"
@@ -15,13 +15,13 @@ func TestEnvelopeSender(t *testing.T) {
 		"Return-Path: <>\nFrom: a@b.c\n\n":                                     "a@b.c",
 	}
 	for msg, want := range cases {
-		br := bufio.NewReaderSize(strings.NewReader(msg), headerPeek)
-		if got := envelopeSender(br); got != want {
-			t.Errorf("envelopeSender(%q) = %q, want %q", msg, got, want)
+		br := bufio.NewReaderSize(strings.NewReader(msg), HeaderPeek)
+		if got := Sender(br); got != want {
+			t.Errorf("Sender(%q) = %q, want %q", msg, got, want)
 		}
 		rest, _ := io.ReadAll(br)
 		if string(rest) != msg {
-			t.Errorf("envelopeSender consumed input")
+			t.Errorf("Sender consumed input")
 		}
 	}
 }
