@@ -149,6 +149,7 @@ func (l *Ledger) Recover(uids *UIDStore, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	warnLegacy(uids.Path(), log)
 	var errs []error
 	for _, path := range paths {
 		if l.isLive(path) {
@@ -207,5 +208,22 @@ func recoverOne(path string, uids *UIDStore, log *slog.Logger) error {
 		return recoverMbox(path, &head, entries, uids, log)
 	default:
 		return recoverDelivered(path, &head, entries, uids, log)
+	}
+}
+
+// warnLegacy names, one line each, the journals an older gofetchmail
+// (before one journal format) left beside the idfile: they are not
+// recovered. Nothing is lost by that (their messages are still on the
+// server, or delivered and about to be fetched again), but a batch they
+// describe may come twice, and an mbox may end in a message a kill cut
+// short.
+func warnLegacy(idfile string, log *slog.Logger) {
+	var old []string
+	for _, pattern := range []string{idfile + ".journal", idfile + ".mbox-journal-*", idfile + ".delivered-*"} {
+		m, _ := filepath.Glob(pattern)
+		old = append(old, m...)
+	}
+	for _, path := range old {
+		log.Warn(fmt.Sprintf("journal %s was left by an older gofetchmail and is not recovered: its messages may be delivered again (check the end of an mbox it names for a message cut short), then remove it", path))
 	}
 }
