@@ -104,7 +104,7 @@ func (m *Maildir) Begin(ctx context.Context, env Envelope) (Tx, error) {
 		if err != nil {
 			return nil, fmt.Errorf("maildir %s: %w", m.dir, err)
 		}
-		f, err = os.OpenFile(m.path("tmp", key), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err = createExcl(m.path("tmp", key), 0o600)
 		if !errors.Is(err, os.ErrExist) {
 			break
 		}
@@ -158,7 +158,7 @@ func (m *Maildir) Sync() error {
 		return nil
 	}
 	for i, tx := range ready {
-		if err := os.Rename(tx.tmpPath(), tx.newPath()); err != nil {
+		if err := renameFile(tx.tmpPath(), tx.newPath()); err != nil {
 			for _, rest := range ready[i:] {
 				os.Remove(rest.tmpPath())
 			}

@@ -62,7 +62,7 @@ func (tx *maildirTx) Commit() error {
 		return err
 	}
 	tx.done = true
-	if err := os.Rename(tx.tmpPath(), tx.newPath()); err != nil {
+	if err := renameFile(tx.tmpPath(), tx.newPath()); err != nil {
 		os.Remove(tx.tmpPath())
 		return fmt.Errorf("maildir %s: rename into new/: %w", tx.m.dir, err)
 	}
