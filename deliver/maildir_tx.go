@@ -15,6 +15,7 @@ type maildirTx struct {
 	w      *bufio.Writer
 	n      int64      // bytes written
 	synced chan error // batch mode: result of the background fsync
+	seq    uint64     // the Maildir's Begin count when the file was created
 	txState
 }
 
