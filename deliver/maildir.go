@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-maildir"
 )
@@ -54,6 +55,7 @@ type Maildir struct {
 	// flushDeferred); nil where the file system does not allow it.
 	syncfs func(*os.File) error
 	dirty  func() int64 // othersDirty; tests replace it
+	choice syncChooser  // syncfs or fsyncs, by what each cost so far
 	opened uint64       // Begin's count, to find a batch's first file
 }
 
@@ -133,7 +135,8 @@ func (m *Maildir) Begin(ctx context.Context, env Envelope) (Tx, error) {
 // fsync failed, every staged file is removed and none of those messages is
 // delivered.
 func (m *Maildir) Prepare() error {
-	m.flushDeferred()
+	start := time.Now()
+	way, files := m.flushDeferred()
 	m.mu.Lock()
 	batch := m.batch
 	m.batch = nil
@@ -143,6 +146,11 @@ func (m *Maildir) Prepare() error {
 		if err := <-tx.synced; err != nil && syncErr == nil {
 			syncErr = err
 		}
+	}
+	if syncErr == nil && files > 0 {
+		m.mu.Lock()
+		m.choice.record(way, files, time.Since(start))
+		m.mu.Unlock()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -308,29 +316,38 @@ func (m *Maildir) startFsyncs() {
 // build's run.
 var maildirSync string
 
-// flushDeferred makes the deferred files of the batch durable at its end.
-// Where the maildir's file system allows it (syncfsUsable), one syncfs(2)
-// does that for all of them: on ext4 it writes them out and commits the
-// journal once, where 64 fsyncs, even in parallel, cost several commits
-// (docs/performance.md has the figures). It falls back to an fsync per
-// file, Parallel at once, for fewer than three files, and when the machine
-// holds more than dirtyLimit of dirty data, which a syncfs would have to
-// write out too. A syncfs is given the batch's first opened file: since
-// Linux 5.8 it reports any writeback error of the file system since that
-// file was opened, and so any of the batch's.
-func (m *Maildir) flushDeferred() {
+// flushDeferred makes the deferred files of the batch durable at its end,
+// and tells which way (viaSyncfs or viaFsync) it took for how many files
+// (0: no choice was made). Where the maildir's file system allows it
+// (syncfsUsable), one syncfs(2) can do that for all of them: on a quiet
+// ext4 it writes them out and commits the journal once, where 64 fsyncs,
+// even in parallel, cost several commits; but a syncfs also writes out,
+// and waits for, every other writer's data on the file system, so on a
+// busy one it costs more than the fsyncs (docs/performance.md has the
+// figures). m.choice therefore tries both and takes the one that cost less
+// per file in this poll. Fewer than three files, or more than dirtyLimit
+// of dirty data on the machine, are fsync'd without asking. A syncfs is
+// given the batch's first opened file: since Linux 5.8 it reports any
+// writeback error of the file system since that file was opened, and so
+// any of the batch's.
+func (m *Maildir) flushDeferred() (way, files int) {
 	m.mu.Lock()
 	txs := m.deferred
 	if m.syncfs == nil || len(txs) < 3 {
 		m.mu.Unlock()
 		m.startFsyncs()
-		return
+		return viaFsync, 0
 	}
 	m.deferred, m.deferredBytes = nil, 0
+	way = m.choice.pick()
 	m.mu.Unlock()
 	if d := m.dirty(); d < 0 || d > dirtyLimit {
 		m.fsyncAll(txs)
-		return
+		return viaFsync, 0
+	}
+	if way == viaFsync {
+		m.fsyncAll(txs)
+		return viaFsync, len(txs)
 	}
 	first := txs[0]
 	for _, tx := range txs {
@@ -350,6 +367,7 @@ func (m *Maildir) flushDeferred() {
 		}
 		tx.synced <- cerr
 	}
+	return viaSyncfs, len(txs)
 }
 
 // fsyncAll starts the fsyncs of txs, at most Parallel at once; it returns
