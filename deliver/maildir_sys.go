@@ -16,12 +16,17 @@ import (
 
 // createExcl creates path for writing with mode perm, failing with an error
 // matching os.ErrExist when it exists (open(2) with O_CREAT|O_EXCL, which
-// never follows a link). The file is not registered with the poller: its
-// writes and fsync block their thread, as they would anyway on a regular
-// file.
+// never follows a link).
 func createExcl(path string, perm uint32) (*os.File, error) {
+	return openFile(path, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, perm)
+}
+
+// openFile is open(2) of a regular file with flags (O_CLOEXEC added). The
+// file is not registered with the poller: its reads, writes and fsync block
+// their thread, as they would anyway on a regular file.
+func openFile(path string, flags int, perm uint32) (*os.File, error) {
 	for {
-		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
+		fd, err := unix.Open(path, flags|unix.O_CLOEXEC, perm)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

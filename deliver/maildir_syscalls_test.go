@@ -25,7 +25,11 @@ const syscallMessages = 200
 // or may not trace.
 func TestMaildirSyscallWaste(t *testing.T) {
 	if dir := os.Getenv(syscallChildEnv); dir != "" {
-		deliverForStrace(t, dir)
+		md, err := NewMaildir(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deliverForStrace(t, md)
 		return
 	}
 	strace, err := exec.LookPath("strace")
@@ -60,13 +64,59 @@ func TestMaildirSyscallWaste(t *testing.T) {
 	}
 }
 
-// deliverForStrace is the traced child: syscallMessages messages in
-// batches of 64, as a poll delivers them.
-func deliverForStrace(t *testing.T, dir string) {
-	md, err := NewMaildir(dir, nil)
+// TestMboxSyscallWaste delivers 200 messages into an mbox under strace -c
+// and checks that a message costs no lseek (the end of a message is known
+// from what was written) and the batch's file goes to no poller.
+func TestMboxSyscallWaste(t *testing.T) {
+	if path := os.Getenv(syscallMboxEnv); path != "" {
+		m, err := NewMbox(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deliverForStrace(t, m)
+		return
+	}
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace not installed")
+	}
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "strace.txt")
+	cmd := exec.Command(strace, "-f", "-c", "-o", out, "-e", "trace=lseek,epoll_ctl",
+		os.Args[0], "-test.run=^TestMboxSyscallWaste$", "-test.count=1")
+	cmd.Env = append(os.Environ(), syscallMboxEnv+"="+filepath.Join(tmp, "mbox"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		if strings.Contains(string(b), "ptrace") {
+			t.Skipf("strace may not trace here: %s", b)
+		}
+		t.Fatalf("strace: %v\n%s", err, b)
+	}
+	calls, _ := straceCounts(t, out)
+	n := syscallMessages
+	if calls["lseek"] >= n/4 {
+		t.Errorf("%d lseek calls for %d messages", calls["lseek"], n)
+	}
+	if calls["epoll_ctl"] >= n/4 {
+		t.Errorf("%d epoll_ctl calls for %d messages", calls["epoll_ctl"], n)
+	}
+	b, err := os.ReadFile(filepath.Join(tmp, "mbox"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := strings.Count(string(b), "\nFrom a@example.org ") + 1; got != n {
+		t.Errorf("%d messages in the mbox, want %d", got, n)
+	}
+}
+
+// syscallMboxEnv is syscallChildEnv's twin for an mbox.
+const syscallMboxEnv = "GOFETCHMAIL_TEST_SYSCALL_MBOX"
+
+// deliverForStrace is the traced child: syscallMessages messages in
+// batches of 64, as a poll delivers them.
+func deliverForStrace(t *testing.T, md interface {
+	Deliverer
+	Sync() error
+}) {
 	msg := []byte("From: a@example.org\nSubject: s\n\nbody\n")
 	for i := range syscallMessages {
 		tx, err := md.Begin(context.Background(), Envelope{From: "a@example.org"})
