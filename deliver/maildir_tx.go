@@ -15,6 +15,7 @@ type maildirTx struct {
 	w      *bufio.Writer
 	n      int64      // bytes written
 	synced chan error // batch mode: result of the background fsync
+	seq    uint64     // the Maildir's Begin count when the file was created
 	txState
 }
 
@@ -62,7 +63,7 @@ func (tx *maildirTx) Commit() error {
 		return err
 	}
 	tx.done = true
-	if err := os.Rename(tx.tmpPath(), tx.newPath()); err != nil {
+	if err := renameFile(tx.tmpPath(), tx.newPath()); err != nil {
 		os.Remove(tx.tmpPath())
 		return fmt.Errorf("maildir %s: rename into new/: %w", tx.m.dir, err)
 	}

@@ -58,12 +58,13 @@ type Mbox struct {
 // mboxBatch is the locked state a batch keeps between transactions.
 type mboxBatch struct {
 	f       *os.File
-	dot     bool      // holds PATH.lock
-	locked  bool      // holds the fcntl lock
-	start   int64     // file size before the batch
-	end     int64     // end of the last committed message
-	touched time.Time // when PATH.lock was last created or refreshed
-	err     error     // a failed Abort left the batch in an unknown state
+	w       offsetWriter // writes to f, counting where they end
+	dot     bool         // holds PATH.lock
+	locked  bool         // holds the fcntl lock
+	start   int64        // file size before the batch
+	end     int64        // end of the last committed message
+	touched time.Time    // when PATH.lock was last created or refreshed
+	err     error        // a failed Abort left the batch in an unknown state
 }
 
 // NewMbox prepares delivery into the mbox file at path, creating it with
@@ -156,7 +157,7 @@ func (m *Mbox) Begin(ctx context.Context, env Envelope) (Tx, error) {
 		m.b.refresh(m)
 	}
 	tx := &mboxTx{m: m, f: m.b.f, size: m.b.end}
-	tx.w = getWriter(tx.f)
+	tx.w = getWriter(&m.b.w)
 	tx.q = newFromQuoter(tx.w)
 	if err := tx.start(env); err != nil {
 		tx.Abort()
@@ -218,7 +219,7 @@ func (m *Mbox) lock(ctx context.Context, deadline time.Time) (*mboxBatch, error)
 	if !m.follow {
 		flags |= statefile.NoFollow
 	}
-	f, err := os.OpenFile(m.path, flags, 0)
+	f, err := openFile(m.path, flags, 0)
 	if statefile.IsLinkError(err) {
 		return fail(errors.New("it became a symbolic link since it was opened; not delivering through it"))
 	}
@@ -234,6 +235,7 @@ func (m *Mbox) lock(ctx context.Context, deadline time.Time) (*mboxBatch, error)
 		return fail(err)
 	}
 	b.end = b.start
+	b.w = offsetWriter{f: f, off: b.start}
 	return b, nil
 }
 
@@ -369,11 +371,20 @@ func (tx *mboxTx) finish() (int64, error) {
 	if err := tx.w.Flush(); err != nil {
 		return 0, fmt.Errorf("mbox %s: write: %w", tx.m.path, err)
 	}
-	off, err := tx.f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return 0, fmt.Errorf("mbox %s: %w", tx.m.path, err)
-	}
-	return off, nil
+	return tx.m.b.w.off, nil
+}
+
+// offsetWriter writes to an mbox file opened at its end and keeps the
+// offset its writes reached, so that a message's end costs no lseek.
+type offsetWriter struct {
+	f   *os.File
+	off int64
+}
+
+func (w *offsetWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	return n, err
 }
 
 // Abort truncates the file back to its size before Begin and fsyncs it.
@@ -390,8 +401,11 @@ func (tx *mboxTx) Abort() error {
 		err = fmt.Errorf("mbox %s: truncate back to %d: %w", m.path, tx.size, terr)
 	} else if _, serr := tx.f.Seek(tx.size, io.SeekStart); serr != nil {
 		err = fmt.Errorf("mbox %s: %w", m.path, serr)
-	} else if serr := tx.f.Sync(); serr != nil {
-		err = fmt.Errorf("mbox %s: fsync: %w", m.path, serr)
+	} else {
+		b.w.off = tx.size
+		if serr := tx.f.Sync(); serr != nil {
+			err = fmt.Errorf("mbox %s: fsync: %w", m.path, serr)
+		}
 	}
 	if err != nil {
 		b.err = err // Sync must not report the batch durable
