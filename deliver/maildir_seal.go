@@ -3,6 +3,7 @@ package deliver
 import (
 	"fmt"
 	"os"
+	"time"
 )
 
 // Sealer is a Stager whose batches can be closed off, so that a caller can
@@ -28,31 +29,42 @@ type SealedBatch interface {
 var _ Sealer = (*Maildir)(nil)
 
 // Seal closes off the messages committed since the last Seal, Prepare or
-// Sync and starts their fsyncs.
+// Sync; their files are made durable by the sealed batch's Prepare, the
+// way Prepare does it (syncfs or parallel fsyncs, flushDeferred).
 func (m *Maildir) Seal() SealedBatch {
 	m.mu.Lock()
-	b := &maildirBatch{m: m, txs: m.batch}
-	m.batch = nil
-	// Every deferred file is in the batch being sealed: start them all.
-	m.mu.Unlock()
-	m.startFsyncs()
+	defer m.mu.Unlock()
+	// Every deferred file is one of the batch being sealed.
+	b := &maildirBatch{m: m, txs: m.batch, deferred: m.deferred}
+	m.batch, m.deferred, m.deferredBytes = nil, nil, 0
 	return b
 }
 
 // maildirBatch is a sealed batch of a Maildir.
 type maildirBatch struct {
-	m   *Maildir
-	txs []*maildirTx
+	m        *Maildir
+	txs      []*maildirTx
+	deferred []*maildirTx // those whose fsync has not started
 }
 
-// Prepare waits for the batch's fsyncs; if one failed, every file of the
-// batch is removed from tmp/ and none is delivered.
+// Prepare makes the batch's files durable in tmp/ and waits for it; if
+// that failed for one, every file of the batch is removed from tmp/ and
+// none is delivered.
 func (b *maildirBatch) Prepare() error {
+	m := b.m
+	start := time.Now()
+	way, files := m.flush(b.deferred)
+	b.deferred = nil
 	var syncErr error
 	for _, tx := range b.txs {
 		if err := <-tx.synced; err != nil && syncErr == nil {
 			syncErr = err
 		}
+	}
+	if syncErr == nil && files > 0 {
+		m.mu.Lock()
+		m.choice.record(way, files, time.Since(start))
+		m.mu.Unlock()
 	}
 	if syncErr != nil {
 		for _, tx := range b.txs {
@@ -69,7 +81,7 @@ func (b *maildirBatch) Publish() error {
 		return nil
 	}
 	for i, tx := range b.txs {
-		if err := os.Rename(tx.tmpPath(), tx.newPath()); err != nil {
+		if err := renameFile(tx.tmpPath(), tx.newPath()); err != nil {
 			for _, rest := range b.txs[i:] {
 				os.Remove(rest.tmpPath())
 			}
