@@ -333,12 +333,19 @@ var maildirSync string
 func (m *Maildir) flushDeferred() (way, files int) {
 	m.mu.Lock()
 	txs := m.deferred
+	m.deferred, m.deferredBytes = nil, 0
+	m.mu.Unlock()
+	return m.flush(txs)
+}
+
+// flush is flushDeferred for the files txs (a sealed batch's, Seal).
+func (m *Maildir) flush(txs []*maildirTx) (way, files int) {
+	m.mu.Lock()
 	if m.syncfs == nil || len(txs) < 3 {
 		m.mu.Unlock()
-		m.startFsyncs()
+		m.fsyncAll(txs)
 		return viaFsync, 0
 	}
-	m.deferred, m.deferredBytes = nil, 0
 	way = m.choice.pick()
 	m.mu.Unlock()
 	if d := m.dirty(); d < 0 || d > dirtyLimit {

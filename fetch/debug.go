@@ -53,11 +53,11 @@ func (s *session) debugUIDs(msgs, old, fresh []message) {
 		return
 	}
 	debugf(s.opts, "UID list for %s: %d UIDs of messages on the server are known", s.key, s.uids.Len(s.key))
-	seen := make(map[int]bool, len(old))
+	seen := make(map[msgNum]bool, len(old))
 	for _, m := range old {
 		seen[m.num] = true
 	}
-	size := make(map[int]int64, len(fresh))
+	size := make(map[msgNum]int64, len(fresh))
 	for _, m := range fresh {
 		size[m.num] = m.size
 	}
@@ -82,7 +82,7 @@ func (s *session) debugDelivery(m message, env deliver.Envelope) {
 	if !s.opts.debugOn() {
 		return // per message: not even the arguments are boxed
 	}
-	debugf(s.opts, "about to deliver message %d (UID %s) to %s: envelope from <%s> to %v", m.num, shownUID(m.uid), s.dlv, env.From, env.To)
+	debugf(s.opts, "about to deliver message %d (UID %s) to %s: envelope from <%s> to %v", m.id(), shownUID(m.uid), s.dlv, env.From, env.To)
 }
 
 // debugRecorded shows a batch made durable and recorded in the idfile.
@@ -91,8 +91,8 @@ func (s *session) debugRecorded(n int) {
 }
 
 // debugQuit shows the UID list the poll leaves for the account.
-func (s *session) debugQuit() {
-	debugf(s.opts, "new UID list for %s: %d UIDs kept, %d of deleted messages forgotten", s.key, s.uids.Len(s.key), len(s.deleted))
+func (s *session) debugQuit(forgotten int) {
+	debugf(s.opts, "new UID list for %s: %d UIDs kept, %d of deleted messages forgotten", s.key, s.uids.Len(s.key), forgotten)
 }
 
 // debugTLS shows the negotiated TLS session and the server's chain.

@@ -1,22 +1,39 @@
-// Package fetch is the engine of one poll: it ties the rc configuration,
-// the transport, the POP3 session, the UID state and the deliverer together.
+// Package fetch is the engine of gofetchmail: one poll of one user entry,
+// whatever its protocol, tying the rc configuration, the transport, the
+// POP3 or IMAP session, the ledger (idfile and journals) and the deliverer
+// together.
 //
-// One poll of one user entry runs, in order:
+// A poll runs, in order:
 //
-//	connect (TCP, TLS, STLS, in-process SSH channel, preconnect, plugin)
-//	authenticate (APOP or USER/PASS)
-//	list (STAT, UIDL, LIST) and choose messages by UID state
-//	for each chosen message: RETR streamed -> Received header -> deliverer
-//	make the batch durable (deliverer Sync), record the UIDs (idfile fsync'd)
-//	DELE the durable messages, QUIT, forget the deleted UIDs
+//	connect (TCP, TLS, STLS/STARTTLS, in-process SSH channel, preconnect, plugin)
+//	log in
+//	then, per POP3 session or IMAP folder, the engine (engine.go):
+//	  list      the mailbox (pop3box.go, imapbox.go): fresh and old messages
+//	  select    old ones deleted unless keep (flush: even with keep); limit,
+//	            limitflush and the oversized-messages warning; fetchlimit;
+//	            POP3's expunge N
+//	  open      the delivery target and its committer (ledger.Ledger.Open)
+//	  retrieve  each message streamed -> Received header -> deliverer
+//	  commit    every batch sealed, then made durable, published and
+//	            recorded while the next batch streams in
+//	  settle    DELE (POP3) or UID STORE \Deleted and EXPUNGE (IMAP) of
+//	            recorded messages only
+//	  finish    QUIT or LOGOUT, the expunged messages' UIDs forgotten
 //
-// The invariant that matters: a DELE is only sent for a message whose
-// delivery was committed and made durable, and the UID of every delivered
-// message is durably recorded before the QUIT that expunges it. A crash at
-// any point therefore loses nothing: an undelivered message is still on the
-// server, a delivered but not yet deleted one is known by its UID and is
-// deleted, not delivered again, on the next poll.
+// The protocols differ only behind the mailbox interface (mailbox.go); a
+// message is a POP3 number or an IMAP UID, typed, never converted into the
+// other. TestBehaviourTable runs the engine's rules against both.
 //
-// fetch is the only package that knows all the others; the command line lives
-// in cmd/gofetchmail and only maps flags onto Options and the config.
+// The invariant that matters: a DELE or STORE is only sent for a message
+// whose delivery was committed and made durable and whose UID is durably
+// recorded, so a crash at any point loses nothing: an undelivered message
+// is still on the server, a delivered but not yet deleted one is known by
+// its UID and is deleted, not delivered again, on the next poll; the
+// ledger's journals close the windows in between (package ledger).
+//
+// What lives as long as the process (the ledger of open journals, the
+// memory of warnings sent) is held by the Runner (or one Run call) and
+// passed down; the package keeps no such state in variables. The command
+// line lives in cmd/gofetchmail and only maps flags onto Options and the
+// config.
 package fetch

@@ -120,7 +120,8 @@ func (sub *subsession) remember() {
 }
 
 // capBatch cuts the messages a session is about to retrieve to what the
-// poll may still retrieve: fetchlimit (status 13 when it cuts) and, under
+// poll may still retrieve: fetchlimit (status 13 when it cuts; one counter
+// for the POP3 sessions or the IMAP folders of a poll) and, under POP3's
 // "expunge N", N per session.
 func (s *session) capBatch(want []message) []message {
 	log := s.opts.logger()
@@ -151,5 +152,8 @@ func (s *session) capBatch(want []message) []message {
 		}
 	}
 	sub.fetched += n
+	if n < len(want) {
+		s.box.leftBehind(want[n:]...)
+	}
 	return want[:n]
 }

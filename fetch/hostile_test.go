@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofetchmail/gofetchmail/ledger"
 	"github.com/gofetchmail/gofetchmail/pop3/pop3test"
 )
 
@@ -83,7 +84,7 @@ func (e *testEnv) pollGuarded(t *testing.T) Result {
 	}
 }
 
-// stripReceived removes the Received header fetchOne prepends.
+// stripReceived removes the Received header stageOne prepends.
 func stripReceived(m string) string {
 	if !strings.HasPrefix(m, "Received:") {
 		return m
@@ -570,7 +571,7 @@ func TestHostileUIDsCannotCorruptIdfile(t *testing.T) {
 						continue
 					}
 					key, uid, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
-					if !ok || !strings.HasSuffix(line, "\n") || key != h.uidsKey() || !ValidUID(uid) {
+					if !ok || !strings.HasSuffix(line, "\n") || key != h.uidsKey() || !ledger.ValidUID(uid) {
 						t.Errorf("bad idfile line %q", line)
 					}
 				}

@@ -19,10 +19,6 @@ import (
 // seconds instead, as fetchmail does. A dropped connection is reopened
 // with a growing pause. The regular poll cycle skips these entries.
 
-// commitMu serializes the commits (deliverer sync, journal, idfile) of
-// the sessions of one process: the journal file is shared.
-var commitMu sync.Mutex
-
 // noopInterval is fetchmail's NOOP period for servers without IDLE. It is
 // a variable only so that tests can lower it.
 var noopInterval = 28 * time.Second
@@ -166,8 +162,8 @@ func (r *Runner) idleSession(ctx context.Context, d *dialer, j Job, folder strin
 		c.StartKeepalive(DaemonKeepalive, 3)
 	}
 	poll := func() error {
-		s.res, s.imapTaken = Result{}, 0
-		err := s.pollFolder(ctx, folder)
+		s.res, s.sub = Result{}, nil // fetchlimit counts per poll
+		err := s.poll(ctx, &imapBox{s: s, folder: folder})
 		s.closeTarget()
 		if err != nil {
 			return err

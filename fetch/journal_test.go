@@ -1,11 +1,17 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/ledger"
 )
 
 // The state a run killed after journaling a batch leaves: the batch staged
@@ -18,7 +24,11 @@ func TestJournalRecoveryAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := journal{Account: AccountKey("msingh", "127.0.0.1"), Maildir: e.maildir}
+	// The journal as a run killed before it recorded the batch leaves it
+	// (ledger's format: a head, then one line per message).
+	var j bytes.Buffer
+	enc := json.NewEncoder(&j)
+	enc.Encode(ledger.Head{Kind: ledger.KindMaildir, Pid: deadPid(t), Account: AccountKey("msingh", "127.0.0.1"), Target: e.maildir})
 	for _, m := range msgs[:3] {
 		tx, err := md.Begin(context.Background(), deliver.Envelope{})
 		if err != nil {
@@ -28,14 +38,14 @@ func TestJournalRecoveryAfterCrash(t *testing.T) {
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		j.Entries = append(j.Entries, journalEntry{UID: m.UID, Key: tx.(deliver.Keyed).Key()})
+		enc.Encode(ledger.Entry{UID: m.UID, Key: tx.(deliver.Keyed).Key()})
 	}
 	if err := md.Prepare(); err != nil {
 		t.Fatal(err)
 	}
 	// A key the crashed run journaled but whose file never became durable.
-	j.Entries = append(j.Entries, journalEntry{UID: msgs[3].UID, Key: "1700000000.M1P1Q1R1.gone"})
-	if err := writeJournal(journalPath(e.uids.Path()), j); err != nil {
+	enc.Encode(ledger.Entry{UID: msgs[3].UID, Key: "1700000000.M1P1Q1R1.gone"})
+	if err := os.WriteFile(e.uids.Path()+".journal-maildir-crashed", j.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// The crash: md is abandoned without Sync or Close.
@@ -53,8 +63,8 @@ func TestJournalRecoveryAfterCrash(t *testing.T) {
 	if n := len(e.mbox.Messages()); n != 0 {
 		t.Errorf("%d left on the server", n)
 	}
-	if _, err := os.Stat(journalPath(e.uids.Path())); !os.IsNotExist(err) {
-		t.Error("the journal was not removed after recovery")
+	if left, _ := filepath.Glob(ledger.JournalPattern(e.uids.Path())); len(left) != 0 {
+		t.Errorf("the journal was not removed after recovery: %v", left)
 	}
 }
 
@@ -65,7 +75,29 @@ func TestNoJournalAfterPoll(t *testing.T) {
 	if res := e.poll(t); res.Delivered != 3 {
 		t.Fatalf("%+v", res)
 	}
-	if _, err := os.Stat(journalPath(e.uids.Path())); !os.IsNotExist(err) {
-		t.Error("a journal was left behind")
+	if left, _ := filepath.Glob(ledger.JournalPattern(e.uids.Path())); len(left) != 0 {
+		t.Errorf("a journal was left behind: %v", left)
+	}
+}
+
+// During a poll into an MDA, each delivered UID is journaled until its
+// batch is recorded; a finished poll leaves no journal.
+func TestDeliveredJournalDuringPoll(t *testing.T) {
+	e := newTestEnv(t, testMessages(3), nil)
+	dir := filepath.Dir(e.uids.Path())
+	seen := filepath.Join(t.TempDir(), "seen")
+	mda := fmt.Sprintf("sh -c 'cat %s.journal-delivered-* 2>/dev/null | grep -c uid >> %s; cat >/dev/null'", e.uids.Path(), seen)
+	e.job.User.Maildir = nil
+	e.job.User.MDA = &mda
+	res := e.poll(t)
+	if res.Err != nil || res.Delivered != 3 {
+		t.Fatalf("poll: %+v\n%s", res, e.log)
+	}
+	data, _ := os.ReadFile(seen)
+	if got := strings.Fields(string(data)); strings.Join(got, " ") != "0 1 2" {
+		t.Errorf("journaled UIDs seen by the MDA of each message: %q, want 0 1 2", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.journal-delivered-*")); len(left) != 0 {
+		t.Errorf("journals left: %v", left)
 	}
 }

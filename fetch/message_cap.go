@@ -69,7 +69,7 @@ var messageSlack int64 = 64 << 20
 // larger one (999999999999 from a lying server) counts as this much.
 const maxAnnouncedSize = 16 << 30
 
-// maxMessageBytes is how much of a message whose LIST size is size fetchOne
+// maxMessageBytes is how much of a message whose LIST size is size stageOne
 // reads before it gives up on it: twice the announced size, and at least
 // that size plus 64 MiB. LIST sizes are only approximate: a server that
 // counts a line end as one byte announces at worst half the CRLF size, and
@@ -83,7 +83,7 @@ func maxMessageBytes(size int64) int64 {
 
 // oversizeError reports a message abandoned by the maxMessageBytes cap.
 type oversizeError struct {
-	num         int
+	num         int64
 	listed, cap int64
 }
 
@@ -94,7 +94,7 @@ func (e *oversizeError) Error() string {
 // overrunError reports a message abandoned because the server went on
 // past overrunBytes for longer than the timeout.
 type overrunError struct {
-	num          int
+	num          int64
 	listed, read int64
 	budget       time.Duration
 }

@@ -3,7 +3,6 @@ package fetch
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/bounce"
@@ -70,10 +69,6 @@ func (s *session) sendBounce(ctx context.Context, to string, msg []byte) error {
 // defaultWarnings is fetchmail's warnings interval, in seconds.
 const defaultWarnings = 3600
 
-// lastWarned holds, per idfile account key, when an oversized-messages
-// warning was last sent by this daemon process.
-var lastWarned sync.Map // string -> time.Time
-
 // warnOversized mails the warning about the oversized messages this poll
 // skipped (or, with limitflush, deleted), unless one went out less than
 // `warnings` seconds ago. A warning that cannot be sent is logged; the
@@ -90,8 +85,8 @@ func (s *session) warnOversized(ctx context.Context, big []message) {
 	}
 	// A clock set back since the last warning does not silence the
 	// next ones until it catches up.
-	if t, ok := lastWarned.Load(s.key); ok {
-		if since := now.Sub(t.(time.Time)); since >= 0 && since < interval {
+	if t, ok := s.opts.warnings().get(s.key); ok {
+		if since := now.Sub(t); since >= 0 && since < interval {
 			return
 		}
 	}
@@ -128,7 +123,7 @@ func (s *session) warnOversized(ctx context.Context, big []message) {
 		log.Error(fmt.Sprintf("oversized-messages warning to %s could not be delivered: %v", to, err))
 		return
 	}
-	lastWarned.Store(s.key, now)
+	s.opts.warnings().set(s.key, now)
 	log.Info(fmt.Sprintf("oversized-messages warning sent to %s", to))
 }
 

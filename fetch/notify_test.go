@@ -202,14 +202,6 @@ func TestNoBounceOfABounce(t *testing.T) {
 	}
 }
 
-// forgetWarnings clears the daemon's memory of sent oversized warnings
-// (per process, by account) before and after a test, so that another
-// test's warning for the same account does not silence this one's.
-func forgetWarnings(t *testing.T) {
-	lastWarned.Clear()
-	t.Cleanup(lastWarned.Clear)
-}
-
 // bigMessages are two messages over a limit of 100 octets and one under.
 func bigMessages() []pop3test.Message {
 	big := "From: a@example.org\nSubject: big\n\n" + strings.Repeat("x", 200) + "\n"
@@ -224,13 +216,15 @@ func bigMessages() []pop3test.Message {
 // server mails the local user fetchmail's warning (into the entry's
 // maildir here), once per warnings interval.
 func TestOversizedWarning(t *testing.T) {
-	forgetWarnings(t)
 	e := newTestEnv(t, bigMessages(), nil)
 	e.job.User.Limit = 100
 	e.job.User.Warnings = 600
 	e.opts.SizeWarnings = true // a detached daemon
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	e.opts.Now = func() time.Time { return now }
+	// The memory of sent warnings is the daemon process's.
+	e.runner = NewRunner(e.opts)
+	defer e.runner.Close()
 	res := e.poll(t)
 	if res.Delivered != 1 || res.Skipped != 2 {
 		t.Fatalf("result %+v", res)
@@ -287,7 +281,6 @@ func TestOversizedWarning(t *testing.T) {
 // warning goes to the postmaster, through the entry's SMTP target; with
 // limitflush it says the messages were deleted.
 func TestOversizedWarningMultidropToPostmaster(t *testing.T) {
-	forgetWarnings(t)
 	e := newTestEnv(t, bigMessages(), nil)
 	m := &scriptedMTA{}
 	e.job.User.Maildir = nil

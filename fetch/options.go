@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofetchmail/gofetchmail/deliver"
 	"github.com/gofetchmail/gofetchmail/envelope"
+	"github.com/gofetchmail/gofetchmail/ledger"
 	"github.com/gofetchmail/gofetchmail/secrets"
 )
 
@@ -47,7 +48,9 @@ type Options struct {
 	// process: make one per process; nil means one per Run call or per
 	// Runner.
 	Aliases *envelope.AliasCache
-	notices *sync.Map // the notices logOnce logged (process.go)
+	notices *sync.Map      // the notices logOnce logged (process.go)
+	ledger  *ledger.Ledger // the journals of open batches, the commits' turn (process.go)
+	warned  *warnMemory    // the oversized-messages warnings sent (process.go)
 
 	// NewDeliverer, if set, replaces the choice of delivery target (tests).
 	NewDeliverer func(target string) (deliver.Deliverer, error)

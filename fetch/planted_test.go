@@ -3,12 +3,16 @@ package fetch
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gofetchmail/gofetchmail/deliver"
+	"github.com/gofetchmail/gofetchmail/ledger"
 )
 
 // The ways another local user can make a state file gofetchmail would
@@ -67,8 +71,8 @@ func TestPlantedDeliveredJournalIgnored(t *testing.T) {
 	for _, kind := range plantKinds {
 		t.Run(kind, func(t *testing.T) {
 			e := newTestEnv(t, testMessages(3), nil)
-			planted := fmt.Sprintf("%s.delivered-%d-1", e.uids.Path(), deadPid(t))
-			plant(t, planted, fmt.Sprintf(`{"pid":%d,"account":%q}`+"\n"+`{"uid":"uid-0001"}`+"\n", deadPid(t), e.uidsKey()), kind)
+			planted := fmt.Sprintf("%s.journal-delivered-%d-1", e.uids.Path(), deadPid(t))
+			plant(t, planted, fmt.Sprintf(`{"kind":"delivered","pid":%d,"account":%q}`+"\n"+`{"uid":"uid-0001"}`+"\n", deadPid(t), e.uidsKey()), kind)
 			res := e.poll(t)
 			if res.Err != nil || res.Delivered != 3 || len(e.delivered(t)) != 3 {
 				t.Fatalf("poll: %+v, %d in the maildir, want all 3 delivered\n%s", res, len(e.delivered(t)), e.log)
@@ -98,10 +102,10 @@ func TestPlantedMboxJournalIgnored(t *testing.T) {
 			if err := os.WriteFile(mbox, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			planted := uids.Path() + ".mbox-journal-0123456789abcdef"
-			plant(t, planted, fmt.Sprintf(`{"pid":%d,"account":"msingh@pop.example.org","mbox":%q,"start":0}`+"\n", deadPid(t), mbox), kind)
+			planted := uids.Path() + ".journal-mbox-0123456789abcdef"
+			plant(t, planted, fmt.Sprintf(`{"kind":"mbox","pid":%d,"account":"msingh@pop.example.org","target":%q,"start":0}`+"\n", deadPid(t), mbox), kind)
 			var log bytes.Buffer
-			if err := recoverJournal(uids, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
+			if err := ledger.New().Recover(uids, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
 				t.Fatal(err)
 			}
 			if got, _ := os.ReadFile(mbox); string(got) != content {
@@ -114,7 +118,7 @@ func TestPlantedMboxJournalIgnored(t *testing.T) {
 	}
 }
 
-// The maildir journal ("<idfile>.journal") names a maildir and the UIDs
+// The maildir journal ("<idfile>.journal-maildir-*") names a maildir and the UIDs
 // of files in it: a planted one pointing at the attacker's own maildir
 // would record UIDs of messages never delivered.
 func TestPlantedMaildirJournalIgnored(t *testing.T) {
@@ -126,7 +130,7 @@ func TestPlantedMaildirJournalIgnored(t *testing.T) {
 				os.MkdirAll(filepath.Join(theirs, sub), 0o700)
 			}
 			os.WriteFile(filepath.Join(theirs, "new", "k1"), []byte("Subject: x\n\n"), 0o600)
-			plant(t, journalPath(e.uids.Path()), fmt.Sprintf(`{"account":%q,"maildir":%q,"entries":[{"uid":"uid-0001","key":"k1"}]}`+"\n", e.uidsKey(), theirs), kind)
+			plant(t, e.uids.Path()+".journal-maildir-planted", fmt.Sprintf(`{"kind":"maildir","pid":%d,"account":%q,"target":%q}`+"\n"+`{"uid":"uid-0001","key":"k1"}`+"\n", deadPid(t), e.uidsKey(), theirs), kind)
 			res := e.poll(t)
 			if res.Err != nil || res.Delivered != 2 || len(e.delivered(t)) != 2 {
 				t.Fatalf("poll: %+v, %d in the maildir, want both delivered\n%s", res, len(e.delivered(t)), e.log)
@@ -195,19 +199,31 @@ func TestBatchJournalNameUnpredictable(t *testing.T) {
 	dir := t.TempDir()
 	victim := filepath.Join(dir, "victim")
 	os.WriteFile(victim, []byte("precious"), 0o600)
-	prefix := filepath.Join(dir, "fetchids.delivered-1-1")
-	if err := os.Symlink(victim, prefix); err != nil {
-		t.Fatal(err)
-	}
-	j, err := createBatchJournal(prefix, &deliveredHead{Pid: os.Getpid(), Account: "a@b"}, true)
+	uids, err := LoadUIDStore(filepath.Join(dir, "fetchids"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.remove()
+	// The name a delivered journal would have without its random part.
+	prefix := uids.Path() + ".journal-delivered"
+	if err := os.Symlink(victim, prefix); err != nil {
+		t.Fatal(err)
+	}
+	mda, err := deliver.NewMDA("cat >/dev/null", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mda.Close()
+	c := ledger.New().Open(mda, uids, "a@b", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer c.Close()
+	c.Delivered(nil, "uid-0001") // the first delivery creates the journal
 	if got, _ := os.ReadFile(victim); string(got) != "precious" {
 		t.Errorf("written through the planted link: %q", got)
 	}
-	if !strings.HasPrefix(j.path, prefix+"-") {
-		t.Errorf("journal %s is not named after %s", j.path, prefix)
+	made, _ := filepath.Glob(prefix + "-*")
+	if len(made) != 1 {
+		t.Fatalf("journals named after %s: %v, want one", prefix, made)
+	}
+	if err := c.Commit([]string{"uid-0001"}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -47,6 +47,9 @@ type testEnv struct {
 	maildir string
 	opts    Options
 	log     *bytes.Buffer
+	// runner, when set, runs the polls as a daemon's cycles (one process
+	// for all of them); otherwise each poll is a Run of its own.
+	runner *Runner
 }
 
 func newTestEnv(t *testing.T, msgs []pop3test.Message, sopts *pop3test.ServerOptions) *testEnv {
@@ -79,7 +82,12 @@ func newTestEnv(t *testing.T, msgs []pop3test.Message, sopts *pop3test.ServerOpt
 
 func (e *testEnv) poll(t *testing.T) Result {
 	t.Helper()
-	res := Run(context.Background(), []Job{e.job}, e.uids, e.opts)
+	var res []Result
+	if e.runner != nil {
+		res = e.runner.Run(context.Background(), []Job{e.job}, e.uids)
+	} else {
+		res = Run(context.Background(), []Job{e.job}, e.uids, e.opts)
+	}
 	if len(res) != 1 {
 		t.Fatalf("%d results", len(res))
 	}

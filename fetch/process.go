@@ -2,14 +2,18 @@ package fetch
 
 import (
 	"sync"
+	"time"
 
 	"github.com/gofetchmail/gofetchmail/envelope"
+	"github.com/gofetchmail/gofetchmail/ledger"
 	"github.com/gofetchmail/gofetchmail/secrets"
 )
 
 // What must live as long as the process (what each passwordfd gave, the
 // .netrc versions already warned about, the multidrop dns answers, the
-// notices already logged) is a value in Options, made once:
+// notices already logged, the ledger of the journals of open batches and
+// the turn commits take, the oversized-messages warnings sent) is a value
+// in Options, made once:
 // by the caller for the whole process, else by NewRunner for the life of
 // the Runner or by Run for one call. fetch keeps no package-level mutable
 // state of it.
@@ -24,6 +28,12 @@ func (o *Options) fillProcess() {
 	}
 	if o.notices == nil {
 		o.notices = &sync.Map{}
+	}
+	if o.ledger == nil {
+		o.ledger = ledger.New()
+	}
+	if o.warned == nil {
+		o.warned = &warnMemory{}
 	}
 }
 
@@ -52,4 +62,43 @@ func (o *Options) aliasCache() *envelope.AliasCache {
 		o.Aliases = envelope.NewAliasCache()
 	}
 	return o.Aliases
+}
+
+// theLedger is o.ledger, made on first use as secretStore does.
+func (o *Options) theLedger() *ledger.Ledger {
+	if o.ledger == nil {
+		o.ledger = ledger.New()
+	}
+	return o.ledger
+}
+
+// warnings is o.warned, made on first use as secretStore does.
+func (o *Options) warnings() *warnMemory {
+	if o.warned == nil {
+		o.warned = &warnMemory{}
+	}
+	return o.warned
+}
+
+// warnMemory holds, per idfile account key, when an oversized-messages
+// warning was last sent by this process.
+type warnMemory struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (w *warnMemory) get(key string) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t, ok := w.last[key]
+	return t, ok
+}
+
+func (w *warnMemory) set(key string, t time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		w.last = map[string]time.Time{}
+	}
+	w.last[key] = t
 }

@@ -40,7 +40,7 @@ func NewRunner(opts Options) *Runner {
 // imap_idle.go) instead; uids should come from Store.
 func (r *Runner) Run(ctx context.Context, jobs []Job, uids *UIDStore) []Result {
 	r.prune()
-	if err := recoverJournal(uids, r.opts.logger()); err != nil {
+	if err := r.opts.theLedger().Recover(uids, r.opts.logger()); err != nil {
 		r.opts.logger().Error(err.Error())
 	}
 	jobs = r.startIdlers(ctx, jobs, uids)

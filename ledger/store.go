@@ -1,4 +1,4 @@
-package fetch
+package ledger
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 	"github.com/gofetchmail/gofetchmail/statefile"
 )
 
-// maxUIDLen bounds a UID the store remembers: the longest a POP3 listing
+// MaxUIDLen bounds a UID the store remembers: the longest a POP3 listing
 // may hold (pop3.MaxUIDLen); IMAP entries are short.
-const maxUIDLen = pop3.MaxUIDLen
+const MaxUIDLen = pop3.MaxUIDLen
 
 // UIDStore is fetchmail's idfile (~/.fetchids): one line per remembered
 // message, "remotename@queryname UID". It remembers the messages that were
@@ -76,10 +76,10 @@ func (s *UIDStore) wait() {
 }
 
 // ValidUID reports whether uid can be recorded in the idfile: any
-// non-empty UID up to maxUIDLen octets, written as it is or encoded (see
+// non-empty UID up to MaxUIDLen octets, written as it is or encoded (see
 // idfile_codec.go).
 func ValidUID(uid string) bool {
-	return uid != "" && len(uid) <= maxUIDLen
+	return uid != "" && len(uid) <= MaxUIDLen
 }
 
 // LoadUIDStore reads the idfile at path. A missing file is an empty store.

@@ -1,4 +1,4 @@
-package fetch
+package ledger
 
 import (
 	"bytes"
@@ -60,7 +60,7 @@ func TestUIDStoreRetain(t *testing.T) {
 }
 
 func TestValidUID(t *testing.T) {
-	for uid, want := range map[string]bool{"abc": true, "": false, "a b": true, "a\nb": true, "x\x00": true, string(make([]byte, 71)): true, string(make([]byte, maxUIDLen)): true, string(make([]byte, maxUIDLen+1)): false} {
+	for uid, want := range map[string]bool{"abc": true, "": false, "a b": true, "a\nb": true, "x\x00": true, string(make([]byte, 71)): true, string(make([]byte, MaxUIDLen)): true, string(make([]byte, MaxUIDLen+1)): false} {
 		if ValidUID(uid) != want {
 			t.Errorf("ValidUID(%q) = %v", uid, !want)
 		}

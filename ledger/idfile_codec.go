@@ -1,4 +1,4 @@
-package fetch
+package ledger
 
 import (
 	"bytes"
@@ -104,7 +104,7 @@ func (d *uidDecoder) line(key, field string) (uid string, ok bool) {
 		d.part.Reset()
 	}
 	if rest, ok := strings.CutPrefix(field, contPrefix); ok {
-		if d.part.Len() > maxUIDLen*2 {
+		if d.part.Len() > MaxUIDLen*2 {
 			d.part.Reset() // parts without an end: bounded
 		}
 		d.key = key

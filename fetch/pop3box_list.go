@@ -25,7 +25,7 @@ func (s *session) sizeMessages(ctx context.Context, msgs []message, count int) e
 	if len(msgs)*8 < count {
 		nums := make([]int, len(msgs))
 		for i, m := range msgs {
-			nums[i] = m.num
+			nums[i] = int(m.num)
 		}
 		sizes, err = s.client.ListMany(ctx, nums, s.window())
 		var perr *pop3.Error
@@ -42,12 +42,12 @@ func (s *session) sizeMessages(ctx context.Context, msgs []message, count int) e
 	if err != nil {
 		return err
 	}
-	at := make(map[int]int, len(msgs))
+	at := make(map[msgNum]int, len(msgs))
 	for i, m := range msgs {
 		at[m.num] = i
 	}
 	for _, x := range sizes {
-		if i, ok := at[x.Num]; ok {
+		if i, ok := at[msgNum(x.Num)]; ok {
 			msgs[i].size = x.Size
 		}
 	}
@@ -124,7 +124,7 @@ func (s *session) listMessages(ctx context.Context, count int) (listing, error) 
 	out := listing{times: make(map[string]int, len(byNum)), sized: sized}
 	out.msgs = make([]message, 0, len(byNum))
 	for n, e := range byNum {
-		m := message{num: n, size: e.size}
+		m := message{num: msgNum(n), size: e.size}
 		if !e.conflict {
 			m.uid = e.uid
 		}
@@ -136,7 +136,7 @@ func (s *session) listMessages(ctx context.Context, count int) (listing, error) 
 			out.times[m.uid]++
 		}
 	}
-	out.consistent = src == "UIDL" && len(out.msgs) == count && twice == 0 && (count == 0 || out.msgs[count-1].num == count)
+	out.consistent = src == "UIDL" && len(out.msgs) == count && twice == 0 && (count == 0 || out.msgs[count-1].num == msgNum(count))
 	if len(out.msgs) != count {
 		log.Warn(fmt.Sprintf("%s: the server's STAT counts %d messages but its %s lists %d; only the listed messages are fetched", s.label, count, src, len(out.msgs)))
 	}
