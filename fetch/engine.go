@@ -47,7 +47,7 @@ func (s *session) poll(ctx context.Context, box mailbox) (err error) {
 	// their days (keepdays.go) and keeps the others.
 	if !u.Keep || u.Flush {
 		s.markDelete(old...)
-	} else if old, err = s.agedOut(old); err != nil {
+	} else if old, fresh, err = s.agedOut(old, fresh); err != nil {
 		return err
 	} else if err := box.keepOld(ctx, old); err != nil {
 		return err

@@ -32,16 +32,18 @@ func (s *session) keepdaysOn() bool {
 
 // agedOut starts keepdays for the mailbox being polled (s.key), before
 // anything is delivered, so that what this poll records is dated; it marks
-// for deletion the old messages past their days and returns the others,
-// which stay kept.
-func (s *session) agedOut(old []message) (kept []message, err error) {
+// for deletion the recorded messages past their days and returns the
+// others: the old ones, which stay kept, and the fresh ones to retrieve.
+// Under fetchall a recorded message is listed fresh too (POP3: only
+// fresh); past its days it is deleted, not fetched again.
+func (s *session) agedOut(old, fresh []message) (keptOld, keptFresh []message, err error) {
 	if !s.keepdaysOn() {
-		return old, nil
+		return old, fresh, nil
 	}
 	log := s.opts.logger()
 	days := *s.job.User.Keepdays
 	if err := s.uids.TrackDates(s.key, s.opts.now); err != nil {
-		return nil, &Error{Poll: s.label, Status: StatusIOErr, Err: err}
+		return nil, nil, &Error{Poll: s.label, Status: StatusIOErr, Err: err}
 	}
 	now := s.opts.now()
 	if last, ok := s.uids.LastClock(); ok && now.Before(last.Add(-time.Minute)) {
@@ -51,29 +53,46 @@ func (s *session) agedOut(old []message) (kept []message, err error) {
 	s.uids.NoteClock(now)
 	kd := &keepdaysPoll{key: s.key, days: days}
 	var aged []message
+	isAged := map[string]bool{} // by idfile entry
 	undated, future := 0, 0
-	for _, m := range old {
-		if m.uid == "" {
-			kept = append(kept, m)
-			continue
+	judge := func(m message) {
+		if m.uid == "" || isAged[m.uid] {
+			return
 		}
+		// Only a message recorded as delivered has a date, or gets one.
 		t, ok := s.uids.Delivered(s.key, m.uid)
 		switch {
-		case !ok:
+		case !ok && s.uids.Has(s.key, m.uid):
 			s.uids.SetDelivered(s.key, m.uid, now)
 			undated++
-			kept = append(kept, m)
+		case !ok:
 		case t.After(now):
 			s.uids.SetDelivered(s.key, m.uid, now)
 			future++
-			kept = append(kept, m)
 		case now.Sub(t) >= time.Duration(days)*24*time.Hour:
+			isAged[m.uid] = true
 			aged = append(aged, m)
 			kd.aged = append(kd.aged, m.uid)
-		default:
-			kept = append(kept, m)
 		}
 	}
+	for _, m := range old {
+		judge(m)
+	}
+	if s.job.User.Fetchall {
+		for _, m := range fresh {
+			judge(m)
+		}
+	}
+	drop := func(ms []message) []message {
+		var out []message
+		for _, m := range ms {
+			if m.uid == "" || !isAged[m.uid] {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	keptOld, keptFresh = drop(old), drop(fresh)
 	if undated > 0 {
 		log.Debug(fmt.Sprintf("keepdays: %d kept messages of %s had no delivery date (an idfile written by fetchmail, or keepdays newly set); their %d days start now", undated, s.label, days))
 	}
@@ -82,11 +101,11 @@ func (s *session) agedOut(old []message) (kept []message, err error) {
 			s.label, future, now.UTC().Format(time.RFC3339), days))
 	}
 	if err := s.uids.Save(); err != nil {
-		return nil, &Error{Poll: s.label, Status: StatusIOErr, Err: err}
+		return nil, nil, &Error{Poll: s.label, Status: StatusIOErr, Err: err}
 	}
 	s.markDelete(aged...)
 	s.kd = kd
-	return kept, nil
+	return keptOld, keptFresh, nil
 }
 
 // reportKeepdays logs (-v) how many kept messages were past their days and
