@@ -116,3 +116,30 @@ func TestDatesFileTrust(t *testing.T) {
 		t.Error("a dates file that is a symbolic link was read")
 	}
 }
+
+// Whatever the dates file holds, reading it does not panic, and a date is
+// only ever given for a UID the idfile holds.
+func FuzzDatesFile(f *testing.F) {
+	f.Add([]byte("# c\n@clock 5\n100 u@h a\n200 u@h ~YSBi\n"))
+	f.Add([]byte("1 ~ ~\n-5 u@h a\n9999999999999999999 u@h a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), ".fetchids")
+		os.WriteFile(path, []byte("u@h a\n"), 0o600)
+		os.WriteFile(path+".dates", data, 0o600)
+		s, err := LoadUIDStore(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.TrackDates("u@h", time.Now); err != nil {
+			t.Fatal(err)
+		}
+		for _, uid := range []string{"a b", "b", ""} {
+			if _, ok := s.Delivered("u@h", uid); ok {
+				t.Errorf("a date for %q, which the idfile does not hold", uid)
+			}
+		}
+		if d, ok := s.Delivered("u@h", "a"); ok && d.Unix() <= 0 {
+			t.Errorf("date %v", d)
+		}
+	})
+}
