@@ -46,6 +46,7 @@ type dateBook struct {
 	dated  map[string]bool             // lower-cased keys whose new UIDs get dates
 	dates  map[string]map[string]int64 // lower-cased key -> UID -> Unix seconds
 	clock  int64                       // "@clock": 0 when none
+	saved  int64                       // the clock as last read or written
 	now    func() time.Time
 	dirty  bool
 }
@@ -90,7 +91,7 @@ func (s *UIDStore) loadDates() error {
 		f := strings.Fields(line)
 		if len(f) == 2 && f[0] == "@clock" {
 			if n, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-				b.clock = n
+				b.clock, b.saved = n, n
 			}
 			continue
 		}
@@ -195,17 +196,27 @@ func (s *UIDStore) LastClock() (time.Time, bool) {
 	return time.Unix(s.book.clock, 0), true
 }
 
-// NoteClock records t as the clock reading of this poll (written with the
-// next Save of the dates).
+// NoteClock records t as the clock reading of this poll, written with the
+// next Save of the dates. A clock that merely moved on less than
+// clockSlack does not by itself rewrite the file (a daemon polling every
+// few minutes would rewrite it at every poll); one that went back does.
 func (s *UIDStore) NoteClock(t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.book.loaded || t.Unix() == s.book.clock {
+	b := &s.book
+	if !b.loaded {
 		return
 	}
-	s.book.clock = t.Unix()
-	s.book.dirty = true
+	n := t.Unix()
+	if n < b.clock || n >= b.saved+int64(clockSlack/time.Second) {
+		b.dirty = true
+	}
+	b.clock = n
 }
+
+// clockSlack is how far the clock may move on before NoteClock alone
+// rewrites the dates file.
+const clockSlack = time.Hour
 
 // saveDates writes the dates file if it changed: the dates of the UIDs the
 // store holds, in the store's order. s.mu is held; the idfile is written.
@@ -234,7 +245,7 @@ func (s *UIDStore) saveDates() error {
 	if err := statefile.WriteFile(datesPath(s.path), buf.Bytes()); err != nil {
 		return fmt.Errorf("keepdays dates file: %w", err)
 	}
-	b.dirty = false
+	b.dirty, b.saved = false, b.clock
 	return nil
 }
 

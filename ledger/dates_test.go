@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -142,4 +143,46 @@ func FuzzDatesFile(f *testing.F) {
 			t.Errorf("date %v", d)
 		}
 	})
+}
+
+// A poll that changes nothing but the clock does not rewrite the dates file
+// (a daemon's polls minutes apart), unless the clock went back or moved on
+// by an hour or more.
+func TestDatesClockRewrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".fetchids")
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	s, _ := LoadUIDStore(path)
+	if err := s.TrackDates("u@h", func() time.Time { return t0 }); err != nil {
+		t.Fatal(err)
+	}
+	s.Add("u@h", "a")
+	s.NoteClock(t0)
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	inode := func() uint64 {
+		fi, err := os.Stat(path + ".dates")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	for _, c := range []struct {
+		at      time.Duration
+		rewrite bool
+	}{{10 * time.Minute, false}, {59 * time.Minute, false}, {time.Hour, true}, {time.Hour - time.Second, true}, {2 * time.Hour, true}} {
+		before := inode()
+		s.NoteClock(t0.Add(c.at))
+		if err := s.Save(); err != nil {
+			t.Fatal(err)
+		}
+		if got := inode() != before; got != c.rewrite {
+			t.Errorf("clock at +%v: rewritten %v, want %v", c.at, got, c.rewrite)
+		}
+	}
+	r, _ := LoadUIDStore(path)
+	r.TrackDates("u@h", time.Now)
+	if c, _ := r.LastClock(); !c.Equal(t0.Add(2 * time.Hour)) {
+		t.Errorf("clock %v", c)
+	}
 }
