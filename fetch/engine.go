@@ -43,9 +43,12 @@ func (s *session) poll(ctx context.Context, box mailbox) (err error) {
 	// idfile) but still on the server: that run was stopped before its
 	// QUIT or EXPUNGE, or the entry uses keep. Without keep they are
 	// deleted, never delivered twice; flush deletes them even with keep,
-	// as fetchmail's flush does.
+	// as fetchmail's flush does. With keep, keepdays deletes those past
+	// their days (keepdays.go) and keeps the others.
 	if !u.Keep || u.Flush {
 		s.markDelete(old...)
+	} else if old, fresh, err = s.agedOut(old, fresh); err != nil {
+		return err
 	} else if err := box.keepOld(ctx, old); err != nil {
 		return err
 	}

@@ -58,7 +58,9 @@ func (s *session) runIMAP(ctx context.Context, d *dialer) error {
 		folders = []string{"INBOX"}
 	}
 	for _, f := range folders {
-		if err := s.poll(ctx, &imapBox{s: s, folder: f}); err != nil {
+		err := s.poll(ctx, &imapBox{s: s, folder: f})
+		s.reportKeepdays() // the folder's deletions are expunged by now
+		if err != nil {
 			return err
 		}
 	}

@@ -103,9 +103,10 @@ type session struct {
 
 	prog      Progress // of the messages being retrieved
 	progStart time.Time
-	idx       int       // messages handed to delivery so far
-	folder    string    // the IMAP folder being polled (Received header, tracepolls)
-	inflight  *inflight // the sealed batch whose commit runs (engine.go)
+	idx       int           // messages handed to delivery so far
+	folder    string        // the IMAP folder being polled (Received header, tracepolls)
+	inflight  *inflight     // the sealed batch whose commit runs (engine.go)
+	kd        *keepdaysPoll // what keepdays did in the mailbox being polled (keepdays.go)
 }
 
 func pollOne(ctx context.Context, d *dialer, j Job, uids *UIDStore, opts *Options) Result {
@@ -206,6 +207,7 @@ func (s *session) run(ctx context.Context, d *dialer) error {
 	}
 	defer s.closeTarget()
 	box := &pop3Box{s: s}
+	defer s.reportKeepdays() // after the QUIT that made the DELEs final
 	if err := s.poll(ctx, box); err != nil {
 		return err
 	}

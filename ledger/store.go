@@ -38,6 +38,9 @@ type UIDStore struct {
 	// background, while the poll connects and logs in. Every method
 	// waits for it, with mu held, before it touches a list.
 	indexed chan struct{}
+	// book holds the delivery dates of the accounts with keepdays
+	// (dates.go), kept beside the idfile.
+	book dateBook
 }
 
 type uidList struct {
@@ -289,11 +292,14 @@ func (s *UIDStore) Add(key string, uids ...string) {
 	defer s.mu.Unlock()
 	s.wait()
 	l := s.list(key)
+	var added []string
 	for _, u := range uids {
 		if ValidUID(u) && l.add(u) {
 			s.dirty = true
+			added = append(added, u)
 		}
 	}
+	s.dateNew(strings.ToLower(key), added)
 }
 
 // Remove forgets UIDs of an account.
@@ -315,6 +321,7 @@ func (s *UIDStore) Remove(key string, uids ...string) {
 	if n == 0 {
 		return
 	}
+	s.forgetDates(strings.ToLower(key), uids)
 	kept := l.order[:0]
 	for _, u := range l.order {
 		if _, ok := l.set[u]; ok {
@@ -351,19 +358,19 @@ func (s *UIDStore) RetainFunc(key string, present func(uid string) bool) {
 	}
 }
 
-// Save writes the store durably if it changed since the last Save.
+// Save writes the store durably if it changed since the last Save: the
+// idfile, then the delivery dates (dates.go) if they changed.
 func (s *UIDStore) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.wait()
-	if !s.dirty {
-		return nil
+	if s.dirty {
+		if err := writeFileDurable(s.path, s.encode()); err != nil {
+			return fmt.Errorf("idfile: %w", err)
+		}
+		s.dirty = false
 	}
-	if err := writeFileDurable(s.path, s.encode()); err != nil {
-		return fmt.Errorf("idfile: %w", err)
-	}
-	s.dirty = false
-	return nil
+	return s.saveDates()
 }
 
 // encode renders the store in fetchmail's idfile format.

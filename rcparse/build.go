@@ -152,6 +152,7 @@ func buildUser(u *rawUser, line int) *User {
 		Forceidle:      u.forceidle == flagTrue,
 		Passwordfile:   u.passwordfile,
 		Passwordfd:     u.passwordfd,
+		Keepdays:       u.keepdays,
 		Tokencommand:   u.tokencommand,
 		Line:           line,
 

@@ -139,6 +139,11 @@ type User struct {
 	Passwordfile *string `json:"passwordfile,omitempty"`
 	Passwordfd   *int    `json:"passwordfd,omitempty"`
 
+	// Keepdays is the "keepdays N" extension: with keep, a message is
+	// deleted on the server by the first poll N days or more after it was
+	// delivered (docs/extensions.md). nil when not set.
+	Keepdays *int `json:"keepdays,omitempty"`
+
 	// Extensions (gofetchmail only).
 	Maildir      *string `json:"maildir,omitempty"`
 	Mbox         *string `json:"mbox,omitempty"`

@@ -299,7 +299,7 @@ func (p *parser) record() {
 // may start.
 var extServer = map[string]bool{"idletimeout": true, "sshtunnel": true}
 var extUser = map[string]bool{"forceidle": true, "noforceidle": true, "passwordfile": true,
-	"passwordfd": true, "tokencommand": true, "maildir": true, "mbox": true,
+	"passwordfd": true, "keepdays": true, "tokencommand": true, "maildir": true, "mbox": true,
 	"oauthprovider": true, "oauthauthurl": true, "oauthdeviceurl": true, "oauthtokenurl": true, "oauthscope": true, "oauthclientid": true, "oauthclientsecret": true}
 
 // isExt reports whether the lookahead is extension keyword set. In a list
@@ -314,7 +314,7 @@ func (p *parser) isExt(set map[string]bool, inList bool) bool {
 		return true
 	}
 	switch t.str {
-	case "passwordfd", "idletimeout":
+	case "passwordfd", "idletimeout", "keepdays":
 		return p.peek().kind == tNUMBER
 	case "forceidle", "noforceidle": // no argument: not if the list may go on
 		pk := p.peek()
@@ -705,6 +705,13 @@ func (p *parser) userOption() {
 		case "passwordfd":
 			n := p.expectNumber()
 			u.passwordfd = &n
+		case "keepdays":
+			t := p.tok
+			n := p.expectNumber()
+			if n < 0 {
+				p.fail(&SyntaxError{File: p.file, Line: t.line, Token: tokenText(t), Msg: "keepdays takes 0 or more days, not a negative number", Prog: p.prog})
+			}
+			u.keepdays = &n
 		case "tokencommand":
 			u.tokencommand = p.strPtr()
 		case "oauthprovider":

@@ -122,6 +122,7 @@ type rawUser struct {
 	mailboxes      []string
 	passwordfile   *string
 	passwordfd     *int
+	keepdays       *int
 	tokencommand   *string
 	maildir        *string
 	mbox           *string
@@ -263,6 +264,10 @@ func optmerge(q *query, d *query) {
 	if u.passwordfd == nil && du.passwordfd != nil {
 		v := *du.passwordfd
 		u.passwordfd = &v
+	}
+	if u.keepdays == nil && du.keepdays != nil {
+		v := *du.keepdays
+		u.keepdays = &v
 	}
 	mergeStr(&u.tokencommand, du.tokencommand)
 	mergeStr(&u.oauthprovider, du.oauthprovider)

@@ -39,6 +39,7 @@ type flags struct {
 	// gofetchmail extensions
 	maildir, mbox, sshtunnel string
 	noBuiltinSSH             bool
+	keepdays                 int
 
 	// typed are the passwords typed at the prompt (or handed over to the
 	// detached daemon); loadConfig gives them again to a reloaded rc file.
@@ -135,6 +136,7 @@ func newFlags(stderr io.Writer) *flags {
 	fs.StringVar(&f.maildir, "maildir", "", "deliver into this maildir (gofetchmail extension)")
 	fs.StringVar(&f.mbox, "mbox", "", "deliver into this mbox file (gofetchmail extension)")
 	fs.StringVar(&f.sshtunnel, "sshtunnel", "", "reach every server through an in-process SSH channel via [user@]host[:port] (gofetchmail extension)")
+	fs.IntVar(&f.keepdays, "keepdays", 0, "with keep, delete a message on the server N days after it was delivered (gofetchmail extension)")
 	fs.BoolVar(&f.noBuiltinSSH, "no-builtin-ssh", false, "run ssh preconnect commands through /bin/sh instead of translating them (gofetchmail extension)")
 	return f
 }

@@ -27,7 +27,7 @@ var helpGroups = []struct {
 		"limit", "warnings", "batchlimit", "fetchlimit", "fetchsizelimit", "fastuidl", "expunge"}},
 	{"User: delivery", []string{"norewrite", "smtphost", "fetchdomains", "smtpaddress", "smtpname", "lmtp",
 		"antispam", "mda", "bsmtp", "postmaster", "nobounce", "softbounce", "nosoftbounce", "bad-header"}},
-	{"gofetchmail extensions", []string{"maildir", "mbox", "sshtunnel", "no-builtin-ssh"}},
+	{"gofetchmail extensions", []string{"maildir", "mbox", "sshtunnel", "keepdays", "no-builtin-ssh"}},
 }
 
 // helpArgs names the argument of the options that take one; the others
@@ -42,7 +42,7 @@ var helpArgs = map[string]string{
 	"username": "NAME", "limit": "OCTETS", "warnings": "SECONDS", "smtphost": "HOSTS",
 	"fetchdomains": "DOMAINS", "smtpaddress": "DOMAIN", "smtpname": "USER@DOMAIN", "antispam": "CODES",
 	"mda": "COMMAND", "bsmtp": "FILE", "postmaster": "NAME", "bad-header": "accept|reject",
-	"maildir": "DIR", "mbox": "FILE", "sshtunnel": "[USER@]HOST[:PORT]", "fetchsizelimit": "N",
+	"maildir": "DIR", "mbox": "FILE", "sshtunnel": "[USER@]HOST[:PORT]", "fetchsizelimit": "N", "keepdays": "N",
 	"principal": "PRINCIPAL",
 }
 

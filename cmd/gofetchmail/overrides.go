@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 
@@ -84,6 +85,9 @@ func applyOverrides(cfg *rcparse.Config, f *flags) error {
 	if err != nil {
 		return err
 	}
+	if g("keepdays") && f.keepdays < 0 {
+		return errors.New("--keepdays takes 0 or more days, not a negative number")
+	}
 	for _, s := range cfg.Servers {
 		if g("protocol") || g("proto") {
 			p := strings.ToUpper(f.proto)
@@ -161,6 +165,11 @@ func applyUser(u *rcparse.User, f *flags, antispam []int, abs func(string) strin
 	}
 	if g("keep") {
 		u.Keep = true
+		u.Keepdays = nil // -k keeps everything: nothing is deleted after its days
+	}
+	if g("keepdays") {
+		n := f.keepdays
+		u.Keepdays = &n
 	}
 	if g("nokeep") {
 		u.Keep = false
