@@ -64,12 +64,23 @@ func killRounds(t *testing.T, h home, proto, target string, rounds int, rcFor fu
 	const n = 200
 
 	// Calibrate: how long does an uninterrupted fetch of n messages take
-	// here? Kills are spread over that span, plus some.
-	fill(t, n)
+	// here? Kills are spread over that span, plus some. The shortest of
+	// three runs: one slow run (a cold cache, a busy machine) would spread
+	// the kills past the end of most fetches.
 	rc, _ := rcFor(0)
-	start := time.Now()
-	expectExit(t, h.runArgs(t, "-f", rc, "--"+target, filepath.Join(h.dir, target+"-calibration")), 0)
-	span := time.Since(start) * 5 / 4
+	var span time.Duration
+	for i := 0; i < 3; i++ {
+		fill(t, n)
+		start := time.Now()
+		expectExit(t, h.runArgs(t, "-f", rc, "--"+target, filepath.Join(h.dir, fmt.Sprintf("%s-calibration-%d", target, i))), 0)
+		if d := time.Since(start); i == 0 || d < span {
+			span = d
+		}
+		if _, keep := rcFor(0); keep {
+			break // the messages stay: the next fill would add to them
+		}
+	}
+	span = span * 5 / 4
 	t.Logf("an uninterrupted %s fetch of %d messages took %v; kills land within %v", proto, n, span*4/5, span)
 
 	kills := 0

@@ -140,10 +140,21 @@ func (l *Login) Loopback(ctx context.Context) (*oauth2.Token, error) {
 		} else {
 			fmt.Fprintln(w, "<p>gofetchmail is authorized. You may close this window.</p>")
 		}
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush() // the browser has its page before the login ends
+		}
 		done <- res
 	})}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// Let the answer to the redirect finish (Close would cut it:
+		// the browser saw a reset instead of why the login ended).
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(ctx) != nil {
+			srv.Close()
+		}
+	}()
 	var res result
 	select {
 	case res = <-done:
