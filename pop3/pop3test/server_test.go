@@ -310,3 +310,37 @@ func TestServeConnPipe(t *testing.T) {
 	s.Close() // ends the session
 	<-done
 }
+
+// A session the Hook drops (HookClose) has unlocked the mailbox by the
+// time its client sees the connection end: a client that logs in again at
+// once is not told the mailbox is in use by the session it saw die.
+func TestHookCloseUnlocksBeforeClosing(t *testing.T) {
+	s, err := NewServer(NewMailbox("u", "p"), &ServerOptions{Hook: func(cmd string) (string, bool) {
+		if cmd == "STAT" {
+			return HookClose, true
+		}
+		return "", false
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 200 {
+		a := dialRaw(t, s)
+		a.login("u", "p")
+		io.WriteString(a.conn, "STAT\r\n")
+		if l, err := a.br.ReadString('\n'); err == nil {
+			t.Fatalf("STAT answered %q, want the connection closed", l)
+		}
+		b := dialRaw(t, s)
+		if st := b.do("USER u"); !strings.HasPrefix(st, "+OK") {
+			t.Fatalf("USER: %q", st)
+		}
+		if st := b.do("PASS p"); !strings.HasPrefix(st, "+OK") {
+			t.Fatalf("round %d: logging in right after the dropped session: %q", i, st)
+		}
+		b.do("QUIT")
+		a.conn.Close()
+		b.conn.Close()
+	}
+}

@@ -36,17 +36,19 @@ func newSession(s *Server, conn net.Conn) *session {
 	return &session{s: s, raw: conn, conn: conn, br: bufio.NewReader(conn), bw: bufio.NewWriter(conn)}
 }
 
-// end closes the connection and, if QUIT did not, unlocks the mailbox
-// without deleting anything.
+// end unlocks the mailbox without deleting anything, if QUIT did not, and
+// then closes the connection: a client that sees the connection end may
+// log in again at once (as after a server that died), and must not find
+// the mailbox still locked by the session it saw end.
 func (ss *session) end() {
-	// Closing the raw connection skips TLS close_notify, which would block
-	// on a synchronous transport such as net.Pipe.
-	ss.raw.Close()
 	if ss.msgs != nil {
 		ss.s.mbox.close(nil)
 		ss.msgs = nil
 		ss.s.logf("pop3test: session dropped, nothing deleted")
 	}
+	// Closing the raw connection skips TLS close_notify, which would block
+	// on a synchronous transport such as net.Pipe.
+	ss.raw.Close()
 }
 
 // update is RFC 1939's UPDATE state, entered by QUIT after login: remove
