@@ -3,8 +3,6 @@
 package interop
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // "gofetchmail doctor" against the rig: every ✘ line comes from a real
@@ -24,26 +21,7 @@ import (
 // doctor runs "gofetchmail doctor -f RC" in h.
 func (h home) doctor(t *testing.T, rc string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "doctor", "-f", h.rc(t, rc))
-	cmd.Dir = h.dir
-	cmd.Env = h.env()
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("gofetchmail doctor did not finish within a minute:\n%v", r)
-	case errors.As(err, &exit):
-		r.code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("running gofetchmail doctor: %v", err)
-	}
-	return r
+	return h.exec(t, "doctor", "-f", h.rc(t, rc))
 }
 
 // doctorLine fails the test unless the output has a line starting with

@@ -243,14 +243,22 @@ func (h home) run(t *testing.T, rc string) result {
 	return h.runArgs(t, "-f", rc, "--maildir", h.maildir())
 }
 
-// runArgs runs gofetchmail with args as run does.
+// runArgs runs gofetchmail with args as run does (with -v when
+// INTEROP_VERBOSE is set).
 func (h home) runArgs(t *testing.T, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	if os.Getenv("INTEROP_VERBOSE") != "" {
 		args = append(args, "-v")
 	}
+	return h.exec(t, args...)
+}
+
+// exec runs gofetchmail with exactly args in h; it gives up after a
+// minute.
+func (h home) exec(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Dir = h.dir
 	cmd.Env = h.env()
@@ -262,11 +270,11 @@ func (h home) runArgs(t *testing.T, args ...string) result {
 	var exit *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
-		t.Fatalf("gofetchmail did not finish within a minute:\n%v", r)
+		t.Fatalf("gofetchmail %s did not finish within a minute:\n%v", strings.Join(args, " "), r)
 	case errors.As(err, &exit):
 		r.code = exit.ExitCode()
 	case err != nil:
-		t.Fatalf("running gofetchmail: %v", err)
+		t.Fatalf("running gofetchmail %s: %v", strings.Join(args, " "), err)
 	}
 	return r
 }
