@@ -3,10 +3,9 @@ package fetch
 import (
 	"context"
 	"errors"
-	"net"
+	"github.com/gofetchmail/gofetchmail/envelope/envelopetest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gofetchmail/gofetchmail/envelope"
@@ -23,101 +22,12 @@ func multidropJob(t *testing.T, src string) Job {
 	return Job{Config: cfg, Server: cfg.Servers[0], User: cfg.Servers[0].Users[0]}
 }
 
-// fakeResolver answers from its maps; a name it does not know does not
-// exist. A name in fail gives a server failure. It counts the queries.
-type fakeResolver struct {
-	hosts  map[string][]string
-	cnames map[string]string
-	mxs    map[string][]string
-	fail   map[string]bool
-	n      *int
-	mu     *sync.Mutex
-}
+// fakeResolver is the fake DNS of package envelopetest.
+type fakeResolver = envelopetest.Resolver
 
-func (f fakeResolver) count() {
-	if f.n != nil {
-		f.mu.Lock()
-		*f.n++
-		f.mu.Unlock()
-	}
-}
-
-func notFound(name string) error {
-	return &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
-}
-
-func (f fakeResolver) check(name string) error {
-	f.count()
-	if f.fail[strings.TrimSuffix(name, ".")] {
-		return &net.DNSError{Err: "server misbehaving", Name: name, IsTemporary: true}
-	}
-	return nil
-}
-
-func (f fakeResolver) LookupHost(_ context.Context, host string) ([]string, error) {
-	if err := f.check(host); err != nil {
-		return nil, err
-	}
-	if c, ok := f.cnames[host]; ok { // as a real resolver, follow the CNAME
-		host = c
-	}
-	if a, ok := f.hosts[host]; ok {
-		return a, nil
-	}
-	return nil, notFound(host)
-}
-
-func (f fakeResolver) LookupCNAME(_ context.Context, host string) (string, error) {
-	if err := f.check(host); err != nil {
-		return "", err
-	}
-	if c, ok := f.cnames[host]; ok {
-		return c + ".", nil
-	}
-	if _, ok := f.hosts[host]; ok {
-		return host + ".", nil
-	}
-	return "", notFound(host)
-}
-
-func (f fakeResolver) LookupMX(_ context.Context, name string) ([]*net.MX, error) {
-	if err := f.check(name); err != nil {
-		return nil, err
-	}
-	var out []*net.MX
-	for _, h := range f.mxs[name] {
-		out = append(out, &net.MX{Host: h + ".", Pref: 10})
-	}
-	if out == nil {
-		return nil, notFound(name)
-	}
-	return out, nil
-}
-
-// example is a small DNS: the server pop.example.org (CNAME of
-// mail.example.org, 192.0.2.10), with names that point at it in each way
-// fetchmail accepts, and names that do not.
-func example() fakeResolver {
-	return fakeResolver{
-		hosts: map[string][]string{
-			"mail.example.org":  {"192.0.2.10"},
-			"alias.example.org": {"192.0.2.10"},   // same address
-			"mx.example.org":    {"192.0.2.10"},   // the MX host, by address
-			"other.example.net": {"198.51.100.7"}, // elsewhere
-			"multi.example.org": {"203.0.113.1", "192.0.2.10"},
-		},
-		cnames: map[string]string{
-			"pop.example.org": "mail.example.org",
-			"www.example.org": "mail.example.org", // same canonical name
-		},
-		mxs: map[string][]string{
-			"example.org":      {"mail.example.org"}, // MX is the server by name
-			"corp.example.org": {"mx.example.org"},   // MX is the server by address
-			"example.net":      {"mx.example.net"},   // MX elsewhere
-		},
-		fail: map[string]bool{"broken.example.org": true},
-	}
-}
+// example is envelopetest.Example: the server pop.example.org and names
+// that are, and are not, its aliases.
+func example() fakeResolver { return envelopetest.Example() }
 
 // TestMultidropDNS runs the multidrop mapping with dns and with no dns:
 // an address at another name of the server reaches its local user only
