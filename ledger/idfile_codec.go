@@ -90,6 +90,10 @@ func writeIDLines(buf *bytes.Buffer, key, uid string) {
 type uidDecoder struct {
 	key  string
 	part strings.Builder
+	// skip is set once the parts of one UID grew past the encoding of
+	// the longest UID the store keeps: its remaining parts, up to and
+	// including its last, are dropped rather than read as a shorter UID.
+	skip bool
 }
 
 // line takes the key and UID field of one line and returns the UID it
@@ -97,24 +101,33 @@ type uidDecoder struct {
 // encoding that does not decode.
 func (d *uidDecoder) line(key, field string) (uid string, ok bool) {
 	if !strings.HasPrefix(field, "~gfm") {
-		d.part.Reset()
-		return field, true
+		d.reset()
+		// A UID longer than any the store keeps came from no server
+		// and reads as nothing, as an over-long encoded one does.
+		return field, ValidUID(field)
 	}
-	if d.part.Len() > 0 && key != d.key {
-		d.part.Reset()
+	if (d.part.Len() > 0 || d.skip) && key != d.key {
+		d.reset()
 	}
 	if rest, ok := strings.CutPrefix(field, contPrefix); ok {
-		if d.part.Len() > MaxUIDLen*2 {
-			d.part.Reset() // parts without an end: bounded
-		}
 		d.key = key
-		d.part.WriteString(rest)
+		if !d.skip {
+			d.part.WriteString(rest)
+		}
+		if d.part.Len() > uidEncoding.EncodedLen(MaxUIDLen) {
+			d.part.Reset() // parts without an end, or too long a UID: bounded
+			d.skip = true
+		}
 		return "", false
 	}
 	rest, ok := strings.CutPrefix(field, encPrefix)
 	if !ok {
-		d.part.Reset()
-		return field, true // a server's UID that merely starts alike, written by another program
+		d.reset()
+		return field, ValidUID(field) // a server's UID that merely starts alike, written by another program
+	}
+	if d.skip {
+		d.reset()
+		return "", false
 	}
 	enc := rest
 	if d.part.Len() > 0 {
@@ -122,9 +135,18 @@ func (d *uidDecoder) line(key, field string) (uid string, ok bool) {
 		enc = d.part.String()
 		d.part.Reset()
 	}
-	b, err := uidEncoding.DecodeString(enc)
-	if err != nil || len(b) == 0 {
+	// Strict: only the one canonical encoding of a UID reads back, so
+	// every UID read is written again as the same lines.
+	b, err := uidEncoding.Strict().DecodeString(enc)
+	if err != nil || !ValidUID(string(b)) {
+		// Not ours, or longer than any UID the store remembers: a
+		// planted or damaged line, dropped rather than carried on.
 		return "", false
 	}
 	return string(b), true
+}
+
+func (d *uidDecoder) reset() {
+	d.part.Reset()
+	d.skip = false
 }
