@@ -56,7 +56,12 @@ type Maildir struct {
 	syncfs func(*os.File) error
 	dirty  func() int64 // othersDirty; tests replace it
 	choice syncChooser  // syncfs or fsyncs, by what each cost so far
-	opened uint64       // Begin's count, to find a batch's first file
+	// way is how the open batch is made durable (viaFsync, viaSyncfs),
+	// chosen when its first file was committed (pickWay); chosen says
+	// whether it was.
+	way    int
+	chosen bool
+	opened uint64 // Begin's count, to find a batch's first file
 }
 
 // NewMaildir opens the Maildir at path, creating path and its tmp, new and
@@ -290,6 +295,9 @@ var deferFsync = true
 func (m *Maildir) enqueue(tx *maildirTx) {
 	tx.synced = make(chan error, 1)
 	m.mu.Lock()
+	if !m.chosen {
+		m.way, m.chosen = m.pickWay(), true
+	}
 	m.batch = append(m.batch, tx)
 	m.deferred = append(m.deferred, tx)
 	m.deferredBytes += tx.n
@@ -300,14 +308,33 @@ func (m *Maildir) enqueue(tx *maildirTx) {
 	}
 }
 
-// startFsyncs starts the fsyncs of every deferred file, at most Parallel at
-// once; it returns when the last one has started.
+// startFsyncs makes every deferred file durable in the background, the way
+// the open batch takes: one syncfs for all of them, or their fsyncs, at
+// most Parallel at once. It returns when the last fsync has started.
 func (m *Maildir) startFsyncs() {
 	m.mu.Lock()
 	txs := m.deferred
 	m.deferred, m.deferredBytes = nil, 0
+	way := m.way
 	m.mu.Unlock()
+	if way == viaSyncfs && len(txs) >= 3 {
+		go m.syncfsAll(txs)
+		return
+	}
 	m.fsyncAll(txs)
+}
+
+// pickWay chooses how the batch now opening is made durable: fsyncs where
+// syncfs is not usable or would write out much of other programs' data
+// (dirtyLimit), else what m.choice says is cheaper. Called with m.mu held.
+func (m *Maildir) pickWay() int {
+	if m.syncfs == nil {
+		return viaFsync
+	}
+	if d := m.dirty(); d < 0 || d > dirtyLimit {
+		return viaFsync
+	}
+	return m.choice.pick()
 }
 
 // maildirSync, set at link time to "fsync"
@@ -318,44 +345,46 @@ var maildirSync string
 
 // flushDeferred makes the deferred files of the batch durable at its end,
 // and tells which way (viaSyncfs or viaFsync) it took for how many files
-// (0: no choice was made). Where the maildir's file system allows it
+// (0: no choice was measured). Where the maildir's file system allows it
 // (syncfsUsable), one syncfs(2) can do that for all of them: on a quiet
 // ext4 it writes them out and commits the journal once, where 64 fsyncs,
 // even in parallel, cost several commits; but a syncfs also writes out,
 // and waits for, every other writer's data on the file system, so on a
 // busy one it costs more than the fsyncs (docs/performance.md has the
 // figures). m.choice therefore tries both and takes the one that cost less
-// per file in this poll. Fewer than three files, or more than dirtyLimit
-// of dirty data on the machine, are fsync'd without asking. A syncfs is
-// given the batch's first opened file: since Linux 5.8 it reports any
-// writeback error of the file system since that file was opened, and so
-// any of the batch's.
+// per file in this poll; the way is chosen when a batch's first file is
+// committed (pickWay), so that the files a large batch makes durable
+// early (maxDeferred) go the same way. Fewer than three files, or more than
+// dirtyLimit of dirty data on the machine, are fsync'd without asking.
+// A syncfs is given the batch's first opened file: since Linux 5.8 it
+// reports any writeback error of the file system since that file was
+// opened, and so any of the batch's.
 func (m *Maildir) flushDeferred() (way, files int) {
 	m.mu.Lock()
 	txs := m.deferred
 	m.deferred, m.deferredBytes = nil, 0
+	way, m.chosen = m.way, false
 	m.mu.Unlock()
-	return m.flush(txs)
+	return m.flush(txs, way)
 }
 
-// flush is flushDeferred for the files txs (a sealed batch's, Seal).
-func (m *Maildir) flush(txs []*maildirTx) (way, files int) {
-	m.mu.Lock()
-	if m.syncfs == nil || len(txs) < 3 {
-		m.mu.Unlock()
+// flush is flushDeferred for the files txs of a batch that takes way (a
+// sealed batch's, Seal).
+func (m *Maildir) flush(txs []*maildirTx, way int) (int, int) {
+	if way != viaSyncfs || len(txs) < 3 {
 		m.fsyncAll(txs)
-		return viaFsync, 0
-	}
-	way = m.choice.pick()
-	m.mu.Unlock()
-	if d := m.dirty(); d < 0 || d > dirtyLimit {
-		m.fsyncAll(txs)
-		return viaFsync, 0
-	}
-	if way == viaFsync {
-		m.fsyncAll(txs)
+		if way != viaFsync || len(txs) < 3 {
+			return viaFsync, 0
+		}
 		return viaFsync, len(txs)
 	}
+	m.syncfsAll(txs)
+	return viaSyncfs, len(txs)
+}
+
+// syncfsAll makes txs durable with one syncfs on the first of them to be
+// opened, then closes them and reports to each.
+func (m *Maildir) syncfsAll(txs []*maildirTx) {
 	first := txs[0]
 	for _, tx := range txs {
 		if tx.seq < first.seq {
@@ -374,7 +403,6 @@ func (m *Maildir) flush(txs []*maildirTx) (way, files int) {
 		}
 		tx.synced <- cerr
 	}
-	return viaSyncfs, len(txs)
 }
 
 // fsyncAll starts the fsyncs of txs, at most Parallel at once; it returns

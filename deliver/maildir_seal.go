@@ -35,8 +35,9 @@ func (m *Maildir) Seal() SealedBatch {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// Every deferred file is one of the batch being sealed.
-	b := &maildirBatch{m: m, txs: m.batch, deferred: m.deferred}
+	b := &maildirBatch{m: m, txs: m.batch, deferred: m.deferred, way: m.way}
 	m.batch, m.deferred, m.deferredBytes = nil, nil, 0
+	m.chosen = false
 	return b
 }
 
@@ -45,6 +46,7 @@ type maildirBatch struct {
 	m        *Maildir
 	txs      []*maildirTx
 	deferred []*maildirTx // those whose fsync has not started
+	way      int          // how they are made durable (Maildir.pickWay)
 }
 
 // Prepare makes the batch's files durable in tmp/ and waits for it; if
@@ -53,7 +55,7 @@ type maildirBatch struct {
 func (b *maildirBatch) Prepare() error {
 	m := b.m
 	start := time.Now()
-	way, files := m.flush(b.deferred)
+	way, files := m.flush(b.deferred, b.way)
 	b.deferred = nil
 	var syncErr error
 	for _, tx := range b.txs {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -81,5 +82,45 @@ func TestMaildirSyncfsOnlyWhenQuiet(t *testing.T) {
 				t.Errorf("new/ holds %d messages, want %d", len(n), c.n)
 			}
 		})
+	}
+}
+
+// TestMaildirLargeBatchStaysOnSyncfs: a batch larger than maxDeferred that
+// takes syncfs makes its early files durable by a syncfs too (started in
+// the background when maxDeferred files wait), not by an fsync each, and
+// every message arrives.
+func TestMaildirLargeBatchStaysOnSyncfs(t *testing.T) {
+	path := t.TempDir()
+	md, err := NewMaildir(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer md.Close()
+	var mu sync.Mutex
+	calls := 0
+	md.syncfs = func(f *os.File) error {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		return f.Sync()
+	}
+	md.dirty = func() int64 { return 0 }
+	n := 2*maxDeferred + 44
+	for i := range n {
+		if err := deliverOne(t, md, testMessage(i)).Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := md.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 3 {
+		t.Errorf("%d syncfs calls for %d files, want 3 (two at maxDeferred, one at the end)", calls, n)
+	}
+	if got := dirNames(t, filepath.Join(path, "new")); len(got) != n {
+		t.Errorf("new/ holds %d messages, want %d", len(got), n)
+	}
+	if got := dirNames(t, filepath.Join(path, "tmp")); len(got) != 0 {
+		t.Errorf("tmp/ still holds %d files", len(got))
 	}
 }
