@@ -231,8 +231,11 @@ func (s *session) endBatch(ctx context.Context) error {
 		if overlapped {
 			go func() { f.done <- finish() }()
 			s.inflight = f
+			s.batch.overlapped = true
 		} else {
+			start := time.Now()
 			f.done <- finish()
+			s.batch.commitTook = time.Since(start)
 			s.inflight = f
 			more, err := s.awaitCommit()
 			if err != nil {
@@ -241,16 +244,85 @@ func (s *session) endBatch(ctx context.Context) error {
 			recorded = append(recorded, more...)
 		}
 	}
+	s.batch.started = time.Time{}
 	if len(recorded) == 0 && s.inflight != nil {
 		return nil // the first batch in flight: settled with it, next time
 	}
 	return s.settleRecorded(ctx, recorded)
 }
 
+// batchPace is what the engine knows about the cost of its commits in one
+// session, to size the next batch (batchDue).
+type batchPace struct {
+	started    time.Time     // the first message of the open batch was handed over
+	commitTook time.Duration // the last commit made at once (not overlapped)
+	overlapped bool          // the target's commits run beside retrieval
+}
+
+// Group commit. A commit costs the target some fsyncs and the idfile one
+// more whatever the batch's size, so the batch grows while a commit would
+// hold retrieval up: beyond its least size (Options.BatchSize, default
+// minBatch) an overlapped batch ends only once the previous commit
+// finished, and a batch committed at once (mbox, MDA, SMTP) only once
+// retrieving it took commitShare times as long as the last commit (so
+// commits take at most about a fifth of the time); never beyond maxBatch
+// messages. A batch is what a crash may make the next poll fetch again, not
+// what it may lose or deliver twice (the ledger's journals see to that).
+const (
+	minBatch    = 64
+	maxBatch    = 1024
+	commitShare = 4
+)
+
+// batchDue reports whether the batch delivered so far should end now.
+// With Options.BatchSize set, a batch is exactly that many messages (tests
+// that count commits rely on it).
+func (s *session) batchDue() bool {
+	n := len(s.pending)
+	if n == 0 {
+		return false
+	}
+	if s.batch.started.IsZero() {
+		s.batch.started = time.Now()
+	}
+	if s.opts.BatchSize > 0 || n >= maxBatch {
+		return n >= s.opts.batchSize()
+	}
+	if n < minBatch {
+		return false
+	}
+	if s.batch.overlapped {
+		return s.inflight == nil || s.inflight.ready()
+	}
+	return time.Since(s.batch.started) >= commitShare*s.batch.commitTook
+}
+
 // inflight is a sealed batch whose commit runs in the background.
 type inflight struct {
 	msgs []message
 	done chan error
+	err  error
+	over bool // done was received into err
+}
+
+// ready reports, without waiting, whether the commit has returned.
+func (f *inflight) ready() bool {
+	if !f.over {
+		select {
+		case f.err = <-f.done:
+			f.over = true
+		default:
+		}
+	}
+	return f.over
+}
+
+// wait waits for the commit and returns its error.
+func (f *inflight) wait() error {
+	if !f.over {
+		f.err, f.over = <-f.done, true
+	}
+	return f.err
 }
 
 // awaitCommit waits for the commit of the batch in flight, if any, and
@@ -261,7 +333,7 @@ func (s *session) awaitCommit() ([]message, error) {
 		return nil, nil
 	}
 	s.inflight = nil
-	if err := <-f.done; err != nil {
+	if err := f.wait(); err != nil {
 		return nil, s.commitError(err)
 	}
 	s.debugRecorded(len(f.msgs))

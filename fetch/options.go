@@ -56,7 +56,8 @@ type Options struct {
 	NewDeliverer func(target string) (deliver.Deliverer, error)
 
 	// BatchSize is how many delivered messages are made durable together
-	// before their DELEs are sent; 0 means 64.
+	// before their DELEs are sent; 0 means group commit: at least 64, more
+	// while a commit would hold retrieval up (session.batchDue).
 	BatchSize int
 
 	Version  string
@@ -100,7 +101,7 @@ func (o *Options) now() time.Time {
 
 func (o *Options) batchSize() int {
 	if o.BatchSize <= 0 {
-		return 64
+		return minBatch
 	}
 	return o.BatchSize
 }

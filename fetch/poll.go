@@ -106,6 +106,7 @@ type session struct {
 	idx       int           // messages handed to delivery so far
 	folder    string        // the IMAP folder being polled (Received header, tracepolls)
 	inflight  *inflight     // the sealed batch whose commit runs (engine.go)
+	batch     batchPace     // sizes the next batch (engine.go)
 	kd        *keepdaysPoll // what keepdays did in the mailbox being polled (keepdays.go)
 }
 

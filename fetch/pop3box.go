@@ -100,7 +100,7 @@ func (b *pop3Box) seen(context.Context, []message) error { return nil }
 func (b *pop3Box) end(context.Context) error { return nil }
 
 // retrieve keeps retrWindow RETRs in flight on the connection and commits
-// a batch every Options.BatchSize delivered messages.
+// a batch whenever the engine says it is due (session.batchDue).
 func (b *pop3Box) retrieve(ctx context.Context, want []message) error {
 	s := b.s
 	log := s.opts.logger()
@@ -140,7 +140,7 @@ func (b *pop3Box) retrieve(ctx context.Context, want []message) error {
 			}
 			continue
 		}
-		if len(s.pending) >= s.opts.batchSize() {
+		if s.batchDue() {
 			if err := s.endBatch(ctx); err != nil {
 				return err
 			}
