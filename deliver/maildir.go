@@ -310,18 +310,23 @@ func (m *Maildir) enqueue(tx *maildirTx) {
 
 // startFsyncs makes every deferred file durable in the background, the way
 // the open batch takes: one syncfs for all of them, or their fsyncs, at
-// most Parallel at once. It returns when the last fsync has started.
+// most Parallel at once. It does not wait for a free fsync slot: the
+// writer goes on with the next message meanwhile (each file reports on its
+// synced channel).
 func (m *Maildir) startFsyncs() {
 	m.mu.Lock()
 	txs := m.deferred
 	m.deferred, m.deferredBytes = nil, 0
 	way := m.way
 	m.mu.Unlock()
+	if len(txs) == 0 {
+		return
+	}
 	if way == viaSyncfs && len(txs) >= 3 {
 		go m.syncfsAll(txs)
 		return
 	}
-	m.fsyncAll(txs)
+	go m.fsyncAll(txs)
 }
 
 // pickWay chooses how the batch now opening is made durable: fsyncs where
