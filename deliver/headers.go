@@ -183,16 +183,18 @@ func (f *headerFilter) flushHeader(h []byte) error {
 	}
 	var out bytes.Buffer
 	out.Grow(len(h) + 64)
+	var nameBuf [32]byte
 	for _, fl := range fields {
-		name := strings.ToLower(fieldName(fl))
+		// The lower-case name, compared without a string of its own.
+		name := lowerFieldName(nameBuf[:0], fl)
 		switch {
-		case f.opts.DropStatus && (name == "status" || name == "x-mozilla-status"):
+		case f.opts.DropStatus && (string(name) == "status" || string(name) == "x-mozilla-status"):
 			continue
-		case f.opts.DropDelivered && name == "delivered-to":
+		case f.opts.DropDelivered && string(name) == "delivered-to":
 			continue
-		case f.opts.Rewrite && f.opts.Server != "" && addressFields[name]:
+		case f.opts.Rewrite && f.opts.Server != "" && addressFields[string(name)]:
 			fl = rewriteField(fl, f.opts.Server)
-		case decodeQP && name == "content-transfer-encoding":
+		case decodeQP && string(name) == "content-transfer-encoding":
 			fl = []byte(fieldName(fl) + ": 8bit" + lineEnd(fl))
 		}
 		out.Write(fl)
@@ -259,6 +261,28 @@ func fieldName(fl []byte) string {
 		return ""
 	}
 	return strings.TrimRight(string(line[:i]), " \t")
+}
+
+// lowerFieldName appends the name of the header field fl, lower-cased, to
+// dst: what strings.ToLower(fieldName(fl)) is, for the ASCII names the
+// filter acts on, without allocating for a short one.
+func lowerFieldName(dst, fl []byte) []byte {
+	line := fl
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	i := bytes.IndexByte(line, ':')
+	if i < 0 {
+		return dst
+	}
+	line = bytes.TrimRight(line[:i], " \t")
+	for _, c := range line {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // lineEnd returns the line end of a field: "\r\n", "\n" or "".

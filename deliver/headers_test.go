@@ -172,3 +172,14 @@ func TestMIMEDecodeLongLines(t *testing.T) {
 		}
 	}
 }
+
+// TestLowerFieldName: the filter's allocation-free name is fieldName
+// lower-cased.
+func TestLowerFieldName(t *testing.T) {
+	for _, fl := range []string{"Status: RO\n", "X-Mozilla-Status: 1\r\n", "DELIVERED-TO : x\n", "From:\n a@b\n", "no colon\n", ": empty\n", "Long-" + strings.Repeat("N", 60) + ": v\n"} {
+		want := strings.ToLower(fieldName([]byte(fl)))
+		if got := string(lowerFieldName(nil, []byte(fl))); got != want {
+			t.Errorf("lowerFieldName(%q) = %q, want %q", fl, got, want)
+		}
+	}
+}

@@ -1,8 +1,6 @@
 package envelope
 
 import (
-	"fmt"
-	"strings"
 	"time"
 )
 
@@ -28,28 +26,44 @@ type Received struct {
 //		by desk.example.net with POP3 (gofetchmail-0.1.0)
 //		for <manish@localhost> (single-drop); Fri, 27 Nov 2026 12:00:00 +0000 (UTC)
 func ReceivedHeader(ri Received) string {
-	var b strings.Builder
-	b.WriteString("Received: from ")
-	b.WriteString(ri.ServerName)
+	// Written once a message: one allocation, no fmt.
+	b := make([]byte, 0, 160+len(ri.ServerName)+len(ri.ServerIP)+len(ri.LocalHost)+len(ri.PollLabel)+len(ri.Account)+len(ri.Folder)+len(ri.Recipient))
+	b = append(b, "Received: from "...)
+	b = append(b, ri.ServerName...)
 	if ri.ServerIP != "" && ri.ServerIP != ri.ServerName {
-		fmt.Fprintf(&b, " [%s]", ri.ServerIP)
+		b = append(b, " ["...)
+		b = append(b, ri.ServerIP...)
+		b = append(b, ']')
 	}
-	fmt.Fprintf(&b, "\n\tby %s with %s (gofetchmail-%s", ri.LocalHost, ri.Protocol, ri.Version)
+	b = append(b, "\n\tby "...)
+	b = append(b, ri.LocalHost...)
+	b = append(b, " with "...)
+	b = append(b, ri.Protocol...)
+	b = append(b, " (gofetchmail-"...)
+	b = append(b, ri.Version...)
 	if ri.PollLabel != "" {
-		fmt.Fprintf(&b, " polling %s account %s", ri.PollLabel, ri.Account)
+		b = append(b, " polling "...)
+		b = append(b, ri.PollLabel...)
+		b = append(b, " account "...)
+		b = append(b, ri.Account...)
 		if ri.Folder != "" {
-			fmt.Fprintf(&b, " folder %s", ri.Folder)
+			b = append(b, " folder "...)
+			b = append(b, ri.Folder...)
 		}
 	}
-	b.WriteString(")\n\t")
+	b = append(b, ")\n\t"...)
 	if ri.Recipient != "" {
-		drop := "single-drop"
+		b = append(b, "for <"...)
+		b = append(b, ri.Recipient...)
+		b = append(b, "> ("...)
 		if ri.Multidrop {
-			drop = "multi-drop"
+			b = append(b, "multi-drop"...)
+		} else {
+			b = append(b, "single-drop"...)
 		}
-		fmt.Fprintf(&b, "for <%s> (%s); ", ri.Recipient, drop)
+		b = append(b, "); "...)
 	}
-	b.WriteString(ri.Date.Format("Mon, 02 Jan 2006 15:04:05 -0700 (MST)"))
-	b.WriteString("\n")
-	return b.String()
+	b = ri.Date.AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 -0700 (MST)")
+	b = append(b, '\n')
+	return string(b)
 }
