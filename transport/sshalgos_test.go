@@ -144,3 +144,22 @@ func TestSSHPubkeyNoSHA1(t *testing.T) {
 		t.Errorf("+ssh-rsa: RSA key signs with %v", got)
 	}
 }
+
+// TestPreferredCiphers: with AES-GCM in hardware the GCM ciphers lead,
+// without it OpenSSH 9's order (chacha20-poly1305 first); the same six
+// ciphers either way, and this machine's choice follows its CPU.
+func TestPreferredCiphers(t *testing.T) {
+	hw, sw := preferredCiphers(true), preferredCiphers(false)
+	if hw[0] != ssh.CipherAES128GCM || sw[0] != ssh.CipherChaCha20Poly1305 {
+		t.Errorf("first cipher: hardware %s, software %s", hw[0], sw[0])
+	}
+	a, b := slices.Clone(hw), slices.Clone(sw)
+	slices.Sort(a)
+	slices.Sort(b)
+	if !slices.Equal(a, b) || len(a) != 6 {
+		t.Errorf("the two orders offer different ciphers: %v, %v", hw, sw)
+	}
+	if want := preferredCiphers(hasAESGCMHardware()); !slices.Equal(defaultSSHCiphers, want) {
+		t.Errorf("default ciphers %v, want %v for this CPU", defaultSSHCiphers, want)
+	}
+}
