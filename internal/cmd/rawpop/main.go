@@ -5,7 +5,10 @@
 // parsing nothing. No mail retriever can fetch the mailbox faster than the
 // server and the transport stream it to this program.
 //
-//	rawpop [-host 127.0.0.1] -port P -user U -pass P -n N -o FILE
+//	rawpop [-host 127.0.0.1] [-dele] -port P -user U -pass P -n N -o FILE
+//
+// With -dele it also sends DELE 1..N before the QUIT, so that the server
+// expunges what was fetched: the server's own share of a poll that deletes.
 //
 // The commands are written by a second goroutine so that the server's
 // answers are read while the commands still go out. The caller checks the
@@ -30,18 +33,19 @@ func main() {
 	pass := flag.String("pass", "", "POP3 password")
 	n := flag.Int("n", 0, "number of messages to RETR")
 	out := flag.String("o", "", "file the stream is copied to")
+	dele := flag.Bool("dele", false, "also DELE 1..N before QUIT: the server's own cost of expunging what was fetched")
 	flag.Parse()
 	if *out == "" || *n <= 0 {
 		fmt.Fprintln(os.Stderr, "usage: rawpop -port P -user U -pass P -n N -o FILE")
 		os.Exit(2)
 	}
-	if err := run(*host, *port, *user, *pass, *n, *out); err != nil {
+	if err := run(*host, *port, *user, *pass, *n, *out, *dele); err != nil {
 		fmt.Fprintln(os.Stderr, "rawpop:", err)
 		os.Exit(1)
 	}
 }
 
-func run(host string, port int, user, pass string, n int, out string) error {
+func run(host string, port int, user, pass string, n int, out string, dele bool) error {
 	c, err := net.Dial("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		return err
@@ -58,6 +62,9 @@ func run(host string, port int, user, pass string, n int, out string) error {
 		fmt.Fprintf(w, "USER %s\r\nPASS %s\r\n", user, pass)
 		for i := 1; i <= n; i++ {
 			w.WriteString("RETR " + strconv.Itoa(i) + "\r\n")
+		}
+		for i := 1; dele && i <= n; i++ {
+			w.WriteString("DELE " + strconv.Itoa(i) + "\r\n")
 		}
 		w.WriteString("QUIT\r\n")
 		werr <- w.Flush()
