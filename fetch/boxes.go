@@ -89,7 +89,7 @@ func (e *boxEngine) Skipped() {
 
 func (e *boxEngine) Progress(n int64) { (*session)(e).progress(n) }
 
-func (e *boxEngine) Pending() int { return len(e.pending) }
+func (e *boxEngine) BatchDue() bool { return len(e.pending) >= e.opts.batchSize() }
 
 func (e *boxEngine) Unrecord(match func(message) bool) {
 	for i, p := range e.pending {

@@ -90,8 +90,10 @@ type Engine interface {
 	Skipped()
 	// Progress reports one more message handled, n octets read of it.
 	Progress(n int64)
-	// Pending is how many delivered messages wait for their batch's end.
-	Pending() int
+	// BatchDue reports whether the batch delivered so far should end now
+	// (EndBatch), for a mailbox that streams its messages without batches
+	// of its own (POP3's pipelined RETR).
+	BatchDue() bool
 	// Unrecord drops the idfile entries of the pending messages match
 	// picks: they are delivered, but will not be recorded.
 	Unrecord(match func(Message) bool)
@@ -129,6 +131,6 @@ type Config struct {
 	Log       *slog.Logger
 	Check     bool // -c: count, fetch nothing, change nothing
 	Fetchall  bool // every message is fresh, recorded or not
-	BatchSize int  // messages per batch (> 0)
+	BatchSize int  // messages per batch (> 0): what one IMAP UID FETCH asks for
 	Debug     bool // -v -v: the diagnostics of fetchmail's second -v
 }

@@ -116,7 +116,7 @@ func (b *Box) Seen(context.Context, []mailbox.Message) error { return nil }
 func (b *Box) End(context.Context) error { return nil }
 
 // Retrieve keeps retrWindow RETRs in flight on the connection and ends a
-// batch every Config.BatchSize delivered messages.
+// batch whenever the engine says it is due (Engine.BatchDue).
 func (b *Box) Retrieve(ctx context.Context, want []mailbox.Message) error {
 	log := b.Log
 	nums := make([]int, len(want))
@@ -154,7 +154,7 @@ func (b *Box) Retrieve(ctx context.Context, want []mailbox.Message) error {
 			}
 			continue
 		}
-		if b.Engine.Pending() >= b.BatchSize {
+		if b.Engine.BatchDue() {
 			if err := b.Engine.EndBatch(ctx); err != nil {
 				return err
 			}
