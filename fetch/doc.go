@@ -8,7 +8,7 @@
 //	connect (TCP, TLS, STLS/STARTTLS, in-process SSH channel, preconnect, plugin)
 //	log in
 //	then, per POP3 session or IMAP folder, the engine (engine.go):
-//	  list      the mailbox (pop3box.go, imapbox.go): fresh and old messages
+//	  list      the mailbox (mailbox/pop3box, mailbox/imapbox): fresh and old
 //	  select    old ones deleted unless keep (flush: even with keep); limit,
 //	            limitflush and the oversized-messages warning; fetchlimit;
 //	            POP3's expunge N
@@ -20,7 +20,10 @@
 //	            recorded messages only
 //	  finish    QUIT or LOGOUT, the expunged messages' UIDs forgotten
 //
-// The protocols differ only behind the mailbox interface (mailbox.go); a
+// The protocols differ only behind the mailbox.Mailbox interface (package
+// mailbox): each protocol's mailbox lives in a package of its own
+// (mailbox/pop3box, mailbox/imapbox), built by the engine with what it
+// needs (boxes.go) and reaching back only through mailbox.Engine; a
 // message is a POP3 number or an IMAP UID, typed, never converted into the
 // other. TestBehaviourTable runs the engine's rules against both.
 //

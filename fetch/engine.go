@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofetchmail/gofetchmail/deliver"
 	"github.com/gofetchmail/gofetchmail/ledger"
+	"github.com/gofetchmail/gofetchmail/mailbox"
 )
 
 // The engine: one poll of one mailbox, whatever its protocol.
@@ -32,12 +33,16 @@ import (
 // DELE or STORE is never sent for a message that is not durably delivered
 // and recorded. A poll that breaks off records what it delivered
 // (salvage) and deletes nothing more.
-func (s *session) poll(ctx context.Context, box mailbox) (err error) {
+func (s *session) poll(ctx context.Context, box mailbox.Mailbox) (err error) {
 	u := s.job.User
 	s.box = box
-	fresh, old, proceed, err := box.list(ctx)
-	if err != nil || !proceed {
+	fresh, old, proceed, err := box.List(ctx)
+	if err != nil {
 		return err
+	}
+	s.res.Waiting += len(fresh)
+	if !proceed {
+		return nil
 	}
 	// Messages already delivered in an earlier run (recorded in the
 	// idfile) but still on the server: that run was stopped before its
@@ -49,7 +54,7 @@ func (s *session) poll(ctx context.Context, box mailbox) (err error) {
 		s.markDelete(old...)
 	} else if old, fresh, err = s.agedOut(old, fresh); err != nil {
 		return err
-	} else if err := box.keepOld(ctx, old); err != nil {
+	} else if err := box.KeepOld(ctx, old); err != nil {
 		return err
 	}
 	want, big := s.bySize(fresh)
@@ -69,20 +74,20 @@ func (s *session) poll(ctx context.Context, box mailbox) (err error) {
 			}
 		}()
 		s.startProgress(want)
-		if err := box.retrieve(ctx, want); err != nil {
+		if err := box.Retrieve(ctx, want); err != nil {
 			return err
 		}
 		if err := s.drainCommits(ctx); err != nil {
 			return err
 		}
 	}
-	if err := box.settle(ctx, true); err != nil {
+	if err := s.settle(ctx, true); err != nil {
 		return err
 	}
 	if s.res.Delivered == 0 && s.res.Skipped > oversized && s.res.Status == 0 {
 		s.res.Status = StatusSMTP
 	}
-	return box.end(ctx)
+	return box.End(ctx)
 }
 
 // bySize applies limit: an oversized message stays on the server (and is
@@ -92,17 +97,17 @@ func (s *session) bySize(fresh []message) (want, big []message) {
 	log := s.opts.logger()
 	u := s.job.User
 	for _, m := range fresh {
-		if u.Limit <= 0 || m.size <= int64(u.Limit) {
+		if u.Limit <= 0 || m.Size <= int64(u.Limit) {
 			want = append(want, m)
 			continue
 		}
 		big = append(big, m)
 		if u.Limitflush {
-			log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized) flushed", s.label, m.id(), m.size))
+			log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized) flushed", s.label, m.ID(), m.Size))
 			s.markDelete(m)
 			continue
 		}
-		log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized)", s.label, m.id(), m.size))
+		log.Info(fmt.Sprintf("skipping message %s:%d (%d octets) (oversized)", s.label, m.ID(), m.Size))
 		s.res.Skipped++
 	}
 	return want, big
@@ -112,6 +117,16 @@ func (s *session) bySize(fresh []message) (want, big []message) {
 // it) and their idfile entries for forgetting once it is final.
 func (s *session) markDelete(ms ...message) {
 	s.toDelete = append(s.toDelete, ms...)
+}
+
+// settle hands the mailbox the messages marked for deletion since the
+// last settle (mailbox.Mailbox.Settle).
+func (s *session) settle(ctx context.Context, final bool) error {
+	if err := s.box.Settle(ctx, s.toDelete, final); err != nil {
+		return err
+	}
+	s.toDelete = s.toDelete[:0]
+	return nil
 }
 
 // openTarget opens the job's delivery target and its committer, unless
@@ -152,7 +167,7 @@ func (s *session) closeTarget() {
 func (s *session) startProgress(want []message) {
 	s.prog = Progress{Poll: s.label, Total: len(want)}
 	for _, m := range want {
-		s.prog.TotalBytes += m.size
+		s.prog.TotalBytes += m.Size
 	}
 	s.progStart = time.Now()
 	s.idx = 0
@@ -174,7 +189,7 @@ func (s *session) progress(n int64) {
 // stageOne.
 func (s *session) receive(ctx context.Context, m message, r io.Reader) (*staged, error) {
 	s.idx++
-	return s.stageOne(ctx, m, r, s.box.protocol(), s.idx, s.prog.Total)
+	return s.stageOne(ctx, m, r, s.box.Protocol(), s.idx, s.prog.Total)
 }
 
 // failed deals with a message whose delivery (or retrieval) failed with
@@ -187,7 +202,7 @@ func (s *session) failed(ctx context.Context, m message, err error) error {
 	}
 	stays, stop := s.undelivered(ctx, m, err, de)
 	if stays {
-		s.box.leftBehind(m)
+		s.box.LeftBehind(m)
 	}
 	return stop
 }
@@ -203,12 +218,12 @@ func (s *session) undelivered(ctx context.Context, m message, err error, de *del
 	case verdictStopPoll:
 		return false, &Error{Poll: s.label, Status: StatusSMTP, Err: err}
 	case verdictDelete:
-		log.Error(fmt.Sprintf("message %s:%d refused permanently, deleted (no softbounce): %v", s.label, m.id(), de.err))
+		log.Error(fmt.Sprintf("message %s:%d refused permanently, deleted (no softbounce): %v", s.label, m.ID(), de.err))
 		s.markDelete(m)
 		s.bounce(ctx, s.last, de.err)
 		return false, nil
 	}
-	log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, m.id(), de.err))
+	log.Error(fmt.Sprintf("message %s:%d not delivered, left on the server: %v", s.label, m.ID(), de.err))
 	s.res.Skipped++
 	return true, nil
 }
@@ -359,10 +374,10 @@ func (s *session) settleRecorded(ctx context.Context, recorded []message) error 
 	} else {
 		s.markDelete(recorded...)
 	}
-	if err := s.box.seen(ctx, kept); err != nil {
+	if err := s.box.Seen(ctx, kept); err != nil {
 		return err
 	}
-	return s.box.settle(ctx, false)
+	return s.settle(ctx, false)
 }
 
 // salvage runs when a poll breaks off with messages delivered but not yet
@@ -386,8 +401,8 @@ func (s *session) salvage() {
 func (s *session) pendingUIDs() []string {
 	var uids []string
 	for _, p := range s.pending {
-		if p.uid != "" {
-			uids = append(uids, p.uid)
+		if p.Entry != "" {
+			uids = append(uids, p.Entry)
 		}
 	}
 	return uids

@@ -94,11 +94,11 @@ func (sub *subsession) admit(fresh []message) []message {
 	}
 	out := fresh[:0]
 	for _, m := range fresh {
-		if m.uid != "" && sub.skip[m.uid] {
+		if m.Entry != "" && sub.skip[m.Entry] {
 			continue
 		}
-		if m.uid != "" {
-			sub.admitted = append(sub.admitted, m.uid)
+		if m.Entry != "" {
+			sub.admitted = append(sub.admitted, m.Entry)
 		}
 		out = append(out, m)
 	}
@@ -146,14 +146,14 @@ func (s *session) capBatch(want []message) []message {
 	if sub.capped {
 		log.Info(fmt.Sprintf("expunge %d: %d messages left for the next session", sub.limit, len(want)-n))
 		for _, m := range want[n:] {
-			if m.uid != "" {
-				sub.deferred = append(sub.deferred, m.uid)
+			if m.Entry != "" {
+				sub.deferred = append(sub.deferred, m.Entry)
 			}
 		}
 	}
 	sub.fetched += n
 	if n < len(want) {
-		s.box.leftBehind(want[n:]...)
+		s.box.LeftBehind(want[n:]...)
 	}
 	return want[:n]
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gofetchmail/gofetchmail/imap"
+	"github.com/gofetchmail/gofetchmail/mailbox/imapbox"
 )
 
 // cutProxy forwards connections to target and cuts each one after the
@@ -262,9 +263,11 @@ func TestIMAPHostileDuplicateUIDs(t *testing.T) {
 				srv.msgs[1].flags[`\Seen`] = true
 			}
 			if tc.seed != nil {
-				key := imapStateKey(AccountKey("msingh", queryName(e.job.Server)), "INBOX")
-				e.uids.Add(key, recordedEntries(srv.validity, tc.seed)...)
-				e.uids.Add(key, imapWatermark(srv.validity, 8))
+				key := imapbox.StateKey(AccountKey("msingh", queryName(e.job.Server)), "INBOX")
+				for _, x := range tc.seed {
+					e.uids.Add(key, imapbox.Entry(srv.validity, x))
+				}
+				e.uids.Add(key, imapbox.Watermark(srv.validity, 8))
 			}
 			srv.hook = tc.hook
 			rounds := 2
@@ -304,8 +307,8 @@ func TestIMAPHostileDuplicateUIDs(t *testing.T) {
 					t.Errorf("the log does not say once per poll that the UIDs are not unique:\n%s", e.log)
 				}
 				if tc.name != "not-asked" && tc.name != "recorded" {
-					key := imapStateKey(AccountKey("msingh", queryName(e.job.Server)), "INBOX")
-					if e.uids.Has(key, imapEntry(srv.validity, 7)) {
+					key := imapbox.StateKey(AccountKey("msingh", queryName(e.job.Server)), "INBOX")
+					if e.uids.Has(key, imapbox.Entry(srv.validity, 7)) {
 						t.Errorf("the shared UID 7 was recorded")
 					}
 				}

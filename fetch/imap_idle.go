@@ -163,7 +163,7 @@ func (r *Runner) idleSession(ctx context.Context, d *dialer, j Job, folder strin
 	}
 	poll := func() error {
 		s.res, s.sub = Result{}, nil // fetchlimit counts per poll
-		err := s.poll(ctx, &imapBox{s: s, folder: folder})
+		err := s.poll(ctx, s.imapBox(folder))
 		s.reportKeepdays()
 		s.closeTarget()
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // The IMAP connection of a poll: route, TLS, greeting and login, then one
-// engine poll (engine.go) per folder, each folder an imapBox (imapbox.go).
+// engine poll (engine.go) per folder, each folder an imapbox.Box (package mailbox/imapbox).
 
 // imapRoute is chooseRoute for IMAP: default ports 143 and 993.
 func (s *session) imapRoute() (*route, error) {
@@ -49,7 +49,7 @@ func (s *session) runIMAP(ctx context.Context, d *dialer) error {
 	defer s.imap.Close()
 	defer s.closeTarget() // one target for all the folders
 	if s.sub != nil {
-		// For IMAP, expunge N is how often EXPUNGE is sent (imapBox.settle),
+		// For IMAP, expunge N is how often EXPUNGE is sent (imapbox.Box.Settle),
 		// not POP3's sessions of N messages.
 		s.sub.limit = 0
 	}
@@ -58,7 +58,7 @@ func (s *session) runIMAP(ctx context.Context, d *dialer) error {
 		folders = []string{"INBOX"}
 	}
 	for _, f := range folders {
-		err := s.poll(ctx, &imapBox{s: s, folder: f})
+		err := s.poll(ctx, s.imapBox(f))
 		s.reportKeepdays() // the folder's deletions are expunged by now
 		if err != nil {
 			return err

@@ -56,23 +56,23 @@ func (s *session) agedOut(old, fresh []message) (keptOld, keptFresh []message, e
 	isAged := map[string]bool{} // by idfile entry
 	undated, future := 0, 0
 	judge := func(m message) {
-		if m.uid == "" || isAged[m.uid] {
+		if m.Entry == "" || isAged[m.Entry] {
 			return
 		}
 		// Only a message recorded as delivered has a date, or gets one.
-		t, ok := s.uids.Delivered(s.key, m.uid)
+		t, ok := s.uids.Delivered(s.key, m.Entry)
 		switch {
-		case !ok && s.uids.Has(s.key, m.uid):
-			s.uids.SetDelivered(s.key, m.uid, now)
+		case !ok && s.uids.Has(s.key, m.Entry):
+			s.uids.SetDelivered(s.key, m.Entry, now)
 			undated++
 		case !ok:
 		case t.After(now):
-			s.uids.SetDelivered(s.key, m.uid, now)
+			s.uids.SetDelivered(s.key, m.Entry, now)
 			future++
 		case now.Sub(t) >= time.Duration(days)*24*time.Hour:
-			isAged[m.uid] = true
+			isAged[m.Entry] = true
 			aged = append(aged, m)
-			kd.aged = append(kd.aged, m.uid)
+			kd.aged = append(kd.aged, m.Entry)
 		}
 	}
 	for _, m := range old {
@@ -86,7 +86,7 @@ func (s *session) agedOut(old, fresh []message) (keptOld, keptFresh []message, e
 	drop := func(ms []message) []message {
 		var out []message
 		for _, m := range ms {
-			if m.uid == "" || !isAged[m.uid] {
+			if m.Entry == "" || !isAged[m.Entry] {
 				out = append(out, m)
 			}
 		}

@@ -131,7 +131,7 @@ func (s *session) warnOversized(ctx context.Context, big []message) {
 func oversizedBody(j Job, big []message) string {
 	sizes := make([]int64, len(big))
 	for i, m := range big {
-		sizes[i] = m.size
+		sizes[i] = m.Size
 	}
 	return bounce.OversizedBody(j.Server.Pollname, j.User.Remotename, j.User.Limitflush, sizes)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gofetchmail/gofetchmail/envelope"
 	"github.com/gofetchmail/gofetchmail/imap"
 	"github.com/gofetchmail/gofetchmail/ledger"
+	"github.com/gofetchmail/gofetchmail/mailbox"
 	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/rcparse"
 	"github.com/gofetchmail/gofetchmail/transport"
@@ -75,7 +76,7 @@ func ExitStatus(results []Result) Status {
 
 // session is the state of one poll of one mailbox: a POP3 session, or an
 // IMAP connection and its folders. The engine (engine.go) runs it; the
-// protocol's part is its mailbox (pop3box.go, imapbox.go).
+// protocol's part is its mailbox (packages mailbox/pop3box, mailbox/imapbox).
 type session struct {
 	job    Job
 	opts   *Options
@@ -89,7 +90,7 @@ type session struct {
 	dlv    deliver.Deliverer
 	commit ledger.Committer // the target's, chosen when it opened
 	res    Result
-	box    mailbox // the mailbox being polled
+	box    mailbox.Mailbox // the mailbox being polled
 
 	pending  []message // delivered, not yet recorded
 	toDelete []message // recorded (or flushed, or refused): to delete on the server
@@ -207,12 +208,12 @@ func (s *session) run(ctx context.Context, d *dialer) error {
 		return err
 	}
 	defer s.closeTarget()
-	box := &pop3Box{s: s}
+	box := s.pop3Box()
 	defer s.reportKeepdays() // after the QUIT that made the DELEs final
 	if err := s.poll(ctx, box); err != nil {
 		return err
 	}
-	return box.finish(ctx)
+	return box.Finish(ctx)
 }
 
 // staged is a message read to its end and handed to the deliverer, not
@@ -237,9 +238,9 @@ func (s *session) stageOne(ctx context.Context, m message, r io.Reader, protocol
 	// arrives, the header peek included. The size cap lets one byte past
 	// maxMessageBytes through; reaching it means the server is not ending
 	// the message.
-	cr := &countingReader{r: r, soft: overrunBytes(m.size), budget: s.timeout(), cut: s.closeConn}
+	cr := &countingReader{r: r, soft: overrunBytes(m.Size), budget: s.timeout(), cut: s.closeConn}
 	defer cr.stop()
-	limit := maxMessageBytes(m.size)
+	limit := maxMessageBytes(m.Size)
 	if s.br == nil {
 		s.br = bufio.NewReaderSize(io.LimitReader(cr, limit+1), envelope.HeaderPeek)
 	} else {
@@ -291,7 +292,7 @@ func (s *session) stageOne(ctx context.Context, m message, r io.Reader, protocol
 		// The connection is closed already: nothing was deleted in this
 		// session, so the message stays on the server.
 		tx.Abort()
-		return nil, &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &overrunError{num: m.id(), listed: m.size, read: cr.soft, budget: cr.budget}}
+		return nil, &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &overrunError{num: m.ID(), listed: m.Size, read: cr.soft, budget: cr.budget}}
 	}
 	if err == nil && copied > limit {
 		tx.Abort()
@@ -299,7 +300,7 @@ func (s *session) stageOne(ctx context.Context, m message, r io.Reader, protocol
 		// message would otherwise drain the endless message. Nothing was
 		// deleted in this session, so the message stays on the server.
 		s.closeConn()
-		return nil, &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &oversizeError{num: m.id(), listed: m.size, cap: limit}}
+		return nil, &Error{Poll: s.label, Server: s.route.describe(), Status: StatusProtocol, Err: &oversizeError{num: m.ID(), listed: m.Size, cap: limit}}
 	}
 	if err == nil {
 		err = hw.Close()
@@ -307,7 +308,7 @@ func (s *session) stageOne(ctx context.Context, m message, r io.Reader, protocol
 	if err != nil {
 		tx.Abort()
 		if cr.err != nil {
-			return nil, fmt.Errorf("reading message %d: %w", m.id(), cr.err)
+			return nil, fmt.Errorf("reading message %d: %w", m.ID(), cr.err)
 		}
 		return nil, &deliveryError{err}
 	}
@@ -325,10 +326,10 @@ func (st *staged) commit() error {
 	s.bouncePartial(st.ctx, tx)
 	s.res.Delivered++
 	s.pending = append(s.pending, m)
-	s.commit.Delivered(tx, m.uid)
+	s.commit.Delivered(tx, m.Entry)
 	// As fetchmail, the size is the one the server listed (st.read counts
 	// the bytes read, line ends as they came).
-	size := st.m.size
+	size := st.m.Size
 	if size <= 0 {
 		size = st.read
 	}

@@ -8,13 +8,13 @@ import (
 	"io"
 	"net"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofetchmail/gofetchmail/deliver"
 	"github.com/gofetchmail/gofetchmail/imap"
+	"github.com/gofetchmail/gofetchmail/mailbox/imapbox"
 	"github.com/gofetchmail/gofetchmail/pop3"
 	"github.com/gofetchmail/gofetchmail/tlspolicy"
 	"github.com/gofetchmail/gofetchmail/transport"
@@ -535,41 +535,13 @@ func (p *prober) imap(ctx context.Context, d *dialer, auto bool) {
 	sess.Logout(ctx)
 }
 
-// imapNew counts the messages of an EXAMINEd folder a poll would fetch:
-// pollFolder's selection (unseen, or at or above the watermark, unless
-// recorded; all undeleted with fetchall), without changing anything.
+// imapNew counts the messages of an EXAMINEd folder a poll would fetch
+// (imapbox.CountNew), without changing anything.
 func (p *prober) imapNew(ctx context.Context, folder string, mb *imap.Mailbox) (int, error) {
 	s := p.s
-	if mb.Exists == 0 {
-		return 0, nil
-	}
 	u := s.job.User
-	key := imapStateKey(AccountKey(u.Remotename, queryName(s.job.Server)), folder)
-	st := loadIMAPState(s.uids, key, mb.UIDValidity)
-	if u.Fetchall {
-		c, err := s.imap.Search(ctx, imap.Query{Undeleted: true})
-		return len(c), err
-	}
-	cand, err := s.imap.Search(ctx, imap.Query{Unseen: true, Undeleted: true})
-	if err != nil {
-		return 0, err
-	}
-	if st.next > 0 && mb.UIDValidity != 0 {
-		newer, err := s.imap.Search(ctx, imap.Query{FromUID: st.next, Undeleted: true})
-		if err != nil {
-			return 0, err
-		}
-		cand = append(cand, newer...)
-		slices.Sort(cand)
-		cand = slices.Compact(cand)
-	}
-	n := 0
-	for _, x := range cand {
-		if !st.recorded[x] {
-			n++
-		}
-	}
-	return n, nil
+	key := imapbox.StateKey(AccountKey(u.Remotename, queryName(s.job.Server)), folder)
+	return imapbox.CountNew(ctx, s.imap, s.uids, key, mb, u.Fetchall)
 }
 
 // ProbeTarget says where a poll of j would deliver, as openTarget decides,

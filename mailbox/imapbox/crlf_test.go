@@ -1,4 +1,4 @@
-package fetch
+package imapbox
 
 import (
 	"io"
@@ -18,10 +18,16 @@ func TestCRLFReader(t *testing.T) {
 	}
 	for in, want := range cases {
 		for name, r := range map[string]io.Reader{"whole": strings.NewReader(in), "bytewise": iotest.OneByteReader(strings.NewReader(in))} {
-			got, err := io.ReadAll(newCRLFReader(r))
+			c := newCRLFReader(r)
+			got, err := io.ReadAll(c)
 			if err != nil || string(got) != want {
 				t.Errorf("%s %q: got %q, %v; want %q", name, in, got, err, want)
 			}
+			// The progress report counts the octets as they came.
+			if c.n != int64(len(in)) {
+				t.Errorf("%s %q: counted %d octets read, want %d", name, in, c.n, len(in))
+			}
+			c.release()
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package fetch
+package imapbox
 
 import (
 	"io"
@@ -14,6 +14,7 @@ type crlfReader struct {
 	pending []byte // converted bytes not yet returned
 	heldCR  bool   // the last byte read was a CR whose successor is unknown
 	err     error
+	n       int64 // bytes read from r, line ends as they came
 }
 
 // crlfPool keeps the readers' buffers from one message to the next.
@@ -24,7 +25,7 @@ var crlfPool = sync.Pool{New: func() any {
 // newCRLFReader returns a reader of r; give it back with release.
 func newCRLFReader(r io.Reader) *crlfReader {
 	c := crlfPool.Get().(*crlfReader)
-	c.r, c.pending, c.heldCR, c.err = r, nil, false, nil
+	c.r, c.pending, c.heldCR, c.err, c.n = r, nil, false, nil, 0
 	return c
 }
 
@@ -45,6 +46,7 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 			return 0, c.err
 		}
 		n, err := c.r.Read(c.in)
+		c.n += int64(n)
 		c.err = err
 		out := c.out[:0]
 		for _, b := range c.in[:n] {

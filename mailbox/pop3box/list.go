@@ -1,4 +1,4 @@
-package fetch
+package pop3box
 
 import (
 	"cmp"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gofetchmail/gofetchmail/mailbox"
 	"github.com/gofetchmail/gofetchmail/pop3"
 )
 
@@ -16,7 +17,7 @@ import (
 // next to the mailbox, as in a large mailbox kept on the server, one
 // pipelined "LIST n" each is much less work for both sides than a LIST of
 // every message; otherwise one LIST does it.
-func (s *session) sizeMessages(ctx context.Context, msgs []message, count int) error {
+func (b *Box) sizeMessages(ctx context.Context, msgs []mailbox.Message, count int) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -25,30 +26,30 @@ func (s *session) sizeMessages(ctx context.Context, msgs []message, count int) e
 	if len(msgs)*8 < count {
 		nums := make([]int, len(msgs))
 		for i, m := range msgs {
-			nums[i] = int(m.num)
+			nums[i] = int(m.Num)
 		}
-		sizes, err = s.client.ListMany(ctx, nums, s.window())
+		sizes, err = b.Client.ListMany(ctx, nums, b.window())
 		var perr *pop3.Error
 		if errors.As(err, &perr) {
 			// A message the server cannot size (it vanished under
 			// another session): fetched without a size, as with no
 			// LIST at all; RETR will tell.
-			s.opts.logger().Debug("LIST refused for a message", "err", err)
+			b.Log.Debug("LIST refused for a message", "err", err)
 			err = nil
 		}
 	} else {
-		sizes, err = s.client.List(ctx)
+		sizes, err = b.Client.List(ctx)
 	}
 	if err != nil {
 		return err
 	}
-	at := make(map[msgNum]int, len(msgs))
+	at := make(map[mailbox.Num]int, len(msgs))
 	for i, m := range msgs {
-		at[m.num] = i
+		at[m.Num] = i
 	}
 	for _, x := range sizes {
-		if i, ok := at[msgNum(x.Num)]; ok {
-			msgs[i].size = x.Size
+		if i, ok := at[mailbox.Num(x.Num)]; ok {
+			msgs[i].Size = x.Size
 		}
 	}
 	return nil
@@ -56,8 +57,8 @@ func (s *session) sizeMessages(ctx context.Context, msgs []message, count int) e
 
 // listing is the mailbox as its listing shows it (listMessages).
 type listing struct {
-	msgs  []message      // by ascending number
-	times map[string]int // how many messages have each UID
+	msgs  []mailbox.Message // by ascending number
+	times map[string]int    // how many messages have each UID
 	// consistent: the listing agrees with STAT and lists no number
 	// twice, so a recorded UID it lacks is gone from the server.
 	consistent bool
@@ -77,9 +78,9 @@ type listing struct {
 // A number listed twice with different UIDs keeps neither: which one is
 // its own cannot be told, and the wrong one could make it "already
 // delivered" and have it deleted unread. Numbers out of order are sorted.
-func (s *session) listMessages(ctx context.Context, count int) (listing, error) {
-	log := s.opts.logger()
-	uidl, uerr := s.client.UIDL(ctx)
+func (b *Box) listMessages(ctx context.Context, count int) (listing, error) {
+	log := b.Log
+	uidl, uerr := b.Client.UIDL(ctx)
 	var src string
 	type entry struct {
 		uid      string
@@ -107,7 +108,7 @@ func (s *session) listMessages(ctx context.Context, count int) (listing, error) 
 			return listing{}, uerr
 		}
 		log.Debug("server has no UIDL; every message is new", "err", uerr)
-		sizes, err := s.client.List(ctx)
+		sizes, err := b.Client.List(ctx)
 		if err != nil {
 			return listing{}, err
 		}
@@ -122,26 +123,26 @@ func (s *session) listMessages(ctx context.Context, count int) (listing, error) 
 		}
 	}
 	out := listing{times: make(map[string]int, len(byNum)), sized: sized}
-	out.msgs = make([]message, 0, len(byNum))
+	out.msgs = make([]mailbox.Message, 0, len(byNum))
 	for n, e := range byNum {
-		m := message{num: msgNum(n), size: e.size}
+		m := mailbox.Message{Num: mailbox.Num(n), Size: e.size}
 		if !e.conflict {
-			m.uid = e.uid
+			m.Entry = e.uid
 		}
 		out.msgs = append(out.msgs, m)
 	}
-	slices.SortFunc(out.msgs, func(a, b message) int { return cmp.Compare(a.num, b.num) })
+	slices.SortFunc(out.msgs, func(a, c mailbox.Message) int { return cmp.Compare(a.Num, c.Num) })
 	for _, m := range out.msgs {
-		if m.uid != "" {
-			out.times[m.uid]++
+		if m.Entry != "" {
+			out.times[m.Entry]++
 		}
 	}
-	out.consistent = src == "UIDL" && len(out.msgs) == count && twice == 0 && (count == 0 || out.msgs[count-1].num == msgNum(count))
+	out.consistent = src == "UIDL" && len(out.msgs) == count && twice == 0 && (count == 0 || out.msgs[count-1].Num == mailbox.Num(count))
 	if len(out.msgs) != count {
-		log.Warn(fmt.Sprintf("%s: the server's STAT counts %d messages but its %s lists %d; only the listed messages are fetched", s.label, count, src, len(out.msgs)))
+		log.Warn(fmt.Sprintf("%s: the server's STAT counts %d messages but its %s lists %d; only the listed messages are fetched", b.Label, count, src, len(out.msgs)))
 	}
 	if twice > 0 {
-		log.Warn(fmt.Sprintf("%s: the server's UIDL lists %d message numbers more than once with different UIDs; they are fetched as if they had none", s.label, twice))
+		log.Warn(fmt.Sprintf("%s: the server's UIDL lists %d message numbers more than once with different UIDs; they are fetched as if they had none", b.Label, twice))
 	}
 	return out, nil
 }

@@ -1,9 +1,11 @@
-package fetch
+package imapbox
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/gofetchmail/gofetchmail/ledger"
 )
 
 // IMAP UID state (an extension: fetchmail keeps none for IMAP).
@@ -31,8 +33,8 @@ import (
 // whose names differ only in case share one state and will disturb each
 // other (their UIDVALIDITYs differ).
 
-// imapStateKey is the idfile account key of one folder.
-func imapStateKey(account, folder string) string {
+// StateKey is the idfile account key of one folder.
+func StateKey(account, folder string) string {
 	var b strings.Builder
 	b.WriteString(account)
 	b.WriteByte('/')
@@ -47,12 +49,16 @@ func imapStateKey(account, folder string) string {
 	return b.String()
 }
 
-func imapEntry(validity, uid uint32) string { return fmt.Sprintf("%d/%d", validity, uid) }
+// Entry is the idfile entry of a message delivered and still on the
+// server.
+func Entry(validity, uid uint32) string { return fmt.Sprintf("%d/%d", validity, uid) }
 
-func imapWatermark(validity, next uint32) string { return fmt.Sprintf("%d/next=%d", validity, next) }
+// Watermark is the idfile entry that says every UID below next was
+// considered.
+func Watermark(validity, next uint32) string { return fmt.Sprintf("%d/next=%d", validity, next) }
 
-// imapFolderState is what the idfile says about one folder.
-type imapFolderState struct {
+// folderState is what the idfile says about one folder.
+type folderState struct {
 	next      uint32          // watermark; 0 = no state
 	nextEntry string          // the watermark's entry, to replace it
 	recorded  map[uint32]bool // delivered, still on the server
@@ -60,10 +66,10 @@ type imapFolderState struct {
 	oldValid  uint32          // the other UIDVALIDITY seen, if any
 }
 
-// loadIMAPState reads the state of key for a folder whose UIDVALIDITY is
+// loadState reads the state of key for a folder whose UIDVALIDITY is
 // validity.
-func loadIMAPState(uids *UIDStore, key string, validity uint32) imapFolderState {
-	st := imapFolderState{recorded: map[uint32]bool{}}
+func loadState(uids *ledger.UIDStore, key string, validity uint32) folderState {
+	st := folderState{recorded: map[uint32]bool{}}
 	for e := range uids.Seen(key) {
 		v, rest, ok := strings.Cut(e, "/")
 		vn, err := strconv.ParseUint(v, 10, 32)
