@@ -125,7 +125,7 @@ func (b *Box) Retrieve(ctx context.Context, want []mailbox.Message) error {
 		nums[i] = int(m.Num)
 		byNum[m.Num] = m
 	}
-	p := b.Client.RetrPipeline(ctx, nums, b.retrWindow())
+	p := b.Client.RetrPipeline(ctx, nums, b.retrWindow(want))
 	for {
 		num, rd, err := p.Next()
 		var perr *pop3.Error
@@ -217,10 +217,28 @@ func (b *Box) window() int {
 }
 
 // retrWindow is how many RETR commands are kept in flight: the server
-// streams that many messages without waiting for the client.
-func (b *Box) retrWindow() int {
-	if b.Caps.Has("PIPELINING") {
-		return 32
+// streams that many messages without waiting for the client, so that it
+// never idles while the client writes a message out. About 1 MiB of
+// messages (by their LIST sizes), between 16 and 128 commands: 128 small
+// messages keep a server busy through the client's slower moments (a file
+// creation, a commit), and a few large ones are as much as it can send
+// ahead anyway, while a poll that stops early has fewer replies to drain.
+// Without PIPELINING, one.
+func (b *Box) retrWindow(want []mailbox.Message) int {
+	if !b.Caps.Has("PIPELINING") {
+		return 1
 	}
-	return 1
+	return retrWindowFor(want)
+}
+
+func retrWindowFor(want []mailbox.Message) int {
+	var total int64
+	for _, m := range want {
+		total += max(m.Size, 0)
+	}
+	avg := int64(1)
+	if len(want) > 0 {
+		avg = max(total/int64(len(want)), 1)
+	}
+	return int(min(max((1<<20)/avg, 16), 128))
 }
