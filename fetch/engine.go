@@ -280,13 +280,13 @@ type batchPace struct {
 // minBatch) an overlapped batch ends only once the previous commit
 // finished, and a batch committed at once (mbox, MDA, SMTP) only once
 // retrieving it took commitShare times as long as the last commit (so
-// commits take at most about a fifth of the time); never beyond maxBatch
+// commits take at most about a ninth of the time); never beyond maxBatch
 // messages. A batch is what a crash may make the next poll fetch again, not
 // what it may lose or deliver twice (the ledger's journals see to that).
 const (
 	minBatch    = 64
 	maxBatch    = 1024
-	commitShare = 4
+	commitShare = 8
 )
 
 // batchDue reports whether the batch delivered so far should end now.
