@@ -227,6 +227,7 @@ var addressFields = map[string]bool{
 // Bytes before the first field, or a line that is not a field, count as
 // a field of their own and are kept as they are.
 func splitFields(h []byte) (fields [][]byte, blank []byte) {
+	fields = make([][]byte, 0, 32) // a typical header's fields in one allocation
 	for len(h) > 0 {
 		if h[0] == '\n' || (len(h) > 1 && h[0] == '\r' && h[1] == '\n') {
 			return fields, h

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,19 @@ func newKey() (string, error) {
 		return "", fmt.Errorf("maildir key: %w", err)
 	}
 	now := time.Now()
-	return fmt.Sprintf("%d.M%dP%dQ%dR%s.%s", now.Unix(), now.Nanosecond()/1000,
-		keyPid, keyCounter.Add(1), hex.EncodeToString(r[:]), keyHost()), nil
+	host := keyHost()
+	// One allocation a message: the key is made for every one.
+	b := make([]byte, 0, 64+len(host))
+	b = strconv.AppendInt(b, now.Unix(), 10)
+	b = append(b, ".M"...)
+	b = strconv.AppendInt(b, int64(now.Nanosecond()/1000), 10)
+	b = append(b, 'P')
+	b = strconv.AppendInt(b, int64(keyPid), 10)
+	b = append(b, 'Q')
+	b = strconv.AppendUint(b, keyCounter.Add(1), 10)
+	b = append(b, 'R')
+	b = hex.AppendEncode(b, r[:])
+	b = append(b, '.')
+	b = append(b, host...)
+	return string(b), nil
 }

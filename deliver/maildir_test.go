@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -275,6 +277,9 @@ func TestMaildirReadOnly(t *testing.T) {
 	}
 }
 
+// keyForm is the modern Maildir name newKey writes, up to the host.
+var keyForm = regexp.MustCompile(`^[0-9]+\.M[0-9]{1,6}P[0-9]+Q[0-9]+R[0-9a-f]{16}\.`)
+
 func TestNewKeyUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
@@ -287,6 +292,9 @@ func TestNewKeyUnique(t *testing.T) {
 		}
 		if bytes.ContainsAny([]byte(k), "/:") {
 			t.Fatalf("key %q contains / or :", k)
+		}
+		if !keyForm.MatchString(k) || !strings.HasSuffix(k, "."+keyHost()) {
+			t.Fatalf("key %q is not SECS.MusecPpidQnRrand.host", k)
 		}
 		seen[k] = true
 	}

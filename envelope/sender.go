@@ -71,34 +71,50 @@ func SenderOf(fields []string) string {
 // field is built in one buffer, so a header folded into 20,000 lines
 // costs linear time, not a copy of the field per line.
 func UnfoldHeader(head []byte) []string {
-	var fields []string
-	var cur strings.Builder
-	have := false
-	for len(head) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			line, head = head, nil
+	// One string for the whole header: a field on one line is a substring
+	// of it, and only a folded one is built anew.
+	text := string(head)
+	fields := make([]string, 0, 32)
+	var (
+		cur    strings.Builder
+		start  = -1 // where the field being read starts in text, or -1
+		end    int  // where its text ends so far
+		folded bool // it has continuation lines (in cur)
+	)
+	flush := func() {
+		switch {
+		case start < 0:
+		case folded:
+			fields = append(fields, cur.String())
+			cur.Reset()
+		default:
+			fields = append(fields, text[start:end])
 		}
-		line = bytes.TrimRight(line, "\r")
+		start, folded = -1, false
+	}
+	for pos := 0; pos < len(text); {
+		line := text[pos:]
+		next := len(text)
+		if i := strings.IndexByte(line, '\n'); i >= 0 {
+			line, next = line[:i], pos+i+1
+		}
+		line = strings.TrimRight(line, "\r")
 		if len(line) == 0 {
 			break
 		}
-		if (line[0] == ' ' || line[0] == '\t') && have {
+		if (line[0] == ' ' || line[0] == '\t') && start >= 0 {
+			if !folded {
+				cur.WriteString(text[start:end])
+				folded = true
+			}
 			cur.WriteByte(' ')
-			cur.Write(bytes.TrimSpace(line))
-			continue
+			cur.WriteString(strings.TrimSpace(line))
+		} else {
+			flush()
+			start, end = pos, pos+len(line)
 		}
-		if have {
-			fields = append(fields, cur.String())
-			cur.Reset()
-		}
-		cur.Write(line)
-		have = true
+		pos = next
 	}
-	if have {
-		fields = append(fields, cur.String())
-	}
+	flush()
 	return fields
 }

@@ -3,6 +3,7 @@ package envelope
 import (
 	"bufio"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -23,5 +24,18 @@ func TestEnvelopeSender(t *testing.T) {
 		if string(rest) != msg {
 			t.Errorf("Sender consumed input")
 		}
+	}
+}
+
+// TestUnfoldHeader: one string a field, continuation lines joined by one
+// space, CRs dropped, the blank line ends the header.
+func TestUnfoldHeader(t *testing.T) {
+	head := "From: a@b\r\nTo: c@d,\r\n\te@f\r\n  g@h\nSubject: x\n\nBody: not a field\n"
+	want := []string{"From: a@b", "To: c@d, e@f g@h", "Subject: x"}
+	if got := UnfoldHeader([]byte(head)); !slices.Equal(got, want) {
+		t.Errorf("UnfoldHeader = %q, want %q", got, want)
+	}
+	if got := UnfoldHeader([]byte(" leading: x\n y\nA: b")); !slices.Equal(got, []string{" leading: x y", "A: b"}) {
+		t.Errorf("a header that starts folded: %q", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -333,7 +334,10 @@ func (st *staged) commit() error {
 	if size <= 0 {
 		size = st.read
 	}
-	s.opts.logger().Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, st.idx, st.n, size, s.dlv))
+	if log := s.opts.logger(); log.Enabled(st.ctx, slog.LevelInfo) {
+		// (built only when shown: -s polls thousands of messages silently)
+		log.Info(fmt.Sprintf("reading message %s:%d of %d (%d octets) delivered to %s", s.label, st.idx, st.n, size, s.dlv))
+	}
 	return nil
 }
 
