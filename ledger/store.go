@@ -51,10 +51,11 @@ type UIDStore struct {
 	version statefile.Version
 	added   []addedUID
 	rewrite bool
-	// indexed is closed once the lists read from the file have their
-	// sets (and duplicates removed): LoadUIDStore builds them in the
-	// background, while the poll connects and logs in. Every method
-	// waits for it, with mu held, before it touches a list.
+	// indexed is closed once the file's lines are parsed and the lists
+	// read from them have their sets (and duplicates removed):
+	// LoadUIDStore does that in the background, while the poll connects
+	// and logs in. Every method waits for it, with mu held, before it
+	// touches a list (or order, keys, dirty, rewrite).
 	indexed chan struct{}
 	// book holds the delivery dates of the accounts with keepdays
 	// (dates.go), kept beside the idfile.
@@ -128,9 +129,27 @@ func LoadUIDStore(path string) (*UIDStore, error) {
 }
 
 // parseUIDStore reads idfile contents; lines it cannot parse are dropped.
-// The sets of the lists are built by a goroutine it starts (see indexed).
+// The parsing, and the sets of the lists, are done by a goroutine it
+// starts (see indexed): a poll of 100,000 kept messages connects, logs in
+// and waits for the server's STAT meanwhile.
 func parseUIDStore(data []byte) (*UIDStore, error) {
 	s := &UIDStore{uids: map[string]*uidList{}, keys: map[string]string{}}
+	if len(data) == 0 {
+		return s, nil
+	}
+	s.indexed = make(chan struct{})
+	go func() {
+		s.parse(data)
+		for _, lk := range s.order {
+			s.uids[lk].index()
+		}
+		close(s.indexed)
+	}()
+	return s, nil
+}
+
+// parse fills a new store with the lines of data.
+func (s *UIDStore) parse(data []byte) {
 	// One string for the whole file: every key and UID is a substring of
 	// it, so a file of 100,000 lines costs no allocation per line.
 	text := string(data)
@@ -176,20 +195,6 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 		// lines appended after them would be read as its end.
 		s.rewrite, s.dirty = true, true
 	}
-	if len(s.order) > 0 {
-		s.indexed = make(chan struct{})
-		lists := make([]*uidList, 0, len(s.order))
-		for _, lk := range s.order {
-			lists = append(lists, s.uids[lk])
-		}
-		go func() {
-			for _, l := range lists {
-				l.index()
-			}
-			close(s.indexed)
-		}()
-	}
-	return s, nil
 }
 
 // parseIDLine splits "user@host UID" as fetchmail's uid.c does: the key
