@@ -5,6 +5,8 @@ import (
 	"os"
 	"syscall"
 	"testing"
+
+	"github.com/gofetchmail/gofetchmail/pop3/pop3test"
 )
 
 // A keep poll that finds k new messages among N kept ones appends k lines
@@ -61,5 +63,37 @@ func TestKeepPollAppendsToIdfile(t *testing.T) {
 	}
 	if n := len(e.delivered(t)); n != kept+fresh {
 		t.Errorf("%d delivered, want %d", n, kept+fresh)
+	}
+}
+
+// A message expunged on the server by someone else is forgotten, and only
+// it, when the listing's UIDs are in ascending order (no map of them is
+// built for the listing then; the one that tells what is still there is
+// built when a recorded UID is missing).
+func TestKeepForgetsOnlyVanishedUIDs(t *testing.T) {
+	all := testMessages(5)
+	e := newTestEnv(t, all, nil)
+	e.job.User.Keep = true
+	if res := e.poll(t); res.Err != nil || res.Delivered != 5 {
+		t.Fatalf("first poll %+v", res)
+	}
+	// The same account on a server that lost message 2.
+	rest := append(append([]pop3test.Message{}, all[:1]...), all[2:]...)
+	e2 := newTestEnv(t, rest, nil)
+	e2.job.User.Keep = true
+	var err error
+	if e2.uids, err = LoadUIDStore(e.uids.Path()); err != nil {
+		t.Fatal(err)
+	}
+	if res := e2.poll(t); res.Err != nil || res.Delivered != 0 {
+		t.Fatalf("poll after the expunge %+v", res)
+	}
+	got, err := os.ReadFile(e.uids.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "msingh@127.0.0.1 uid-0001\nmsingh@127.0.0.1 uid-0003\nmsingh@127.0.0.1 uid-0004\nmsingh@127.0.0.1 uid-0005\n"
+	if string(got) != want {
+		t.Errorf("idfile:\n%s\nwant:\n%s", got, want)
 	}
 }

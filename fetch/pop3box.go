@@ -49,7 +49,7 @@ func (b *pop3Box) list(ctx context.Context) (fresh, old []message, proceed bool,
 	// messages are treated as having no UID (never "already delivered").
 	dups := 0
 	for i := range msgs {
-		if len(times) == withUID {
+		if times == nil || len(times) == withUID {
 			break // every UID is distinct: nothing to look for
 		}
 		if msgs[i].uid != "" && times[msgs[i].uid] > 1 {
@@ -66,6 +66,7 @@ func (b *pop3Box) list(ctx context.Context) (fresh, old []message, proceed bool,
 	}
 	seen, all := s.uids.Lookup(s.key, listed)
 	if lst.consistent && !all {
+		times = lst.count()
 		s.uids.RetainFunc(s.key, func(uid string) bool { return times[uid] > 0 })
 	}
 	old = make([]message, 0, s.uids.Len(s.key))

@@ -56,8 +56,12 @@ func (s *session) sizeMessages(ctx context.Context, msgs []message, count int) e
 
 // listing is the mailbox as its listing shows it (listMessages).
 type listing struct {
-	msgs  []message      // by ascending number
-	times map[string]int // how many messages have each UID
+	msgs []message // by ascending number
+	// times is how many messages have each UID; nil when the UIDs are
+	// in strictly ascending byte order, and so each once (dovecot's
+	// default "%08Xu%08Xv" lists them so): no map of 100,000 to build
+	// for a large kept mailbox. count builds it when it is needed.
+	times map[string]int
 	// consistent: the listing agrees with STAT and lists no number
 	// twice, so a recorded UID it lacks is gone from the server.
 	consistent bool
@@ -143,11 +147,8 @@ func (s *session) listMessages(ctx context.Context, count int) (listing, error) 
 		}
 		slices.SortFunc(out.msgs, func(a, b message) int { return cmp.Compare(a.num, b.num) })
 	}
-	out.times = make(map[string]int, len(out.msgs))
-	for _, m := range out.msgs {
-		if m.uid != "" {
-			out.times[m.uid]++
-		}
+	if !uidsAscending(out.msgs) {
+		out.times = out.count()
 	}
 	out.consistent = src == "UIDL" && len(out.msgs) == count && twice == 0 && (count == 0 || out.msgs[count-1].num == msgNum(count))
 	if len(out.msgs) != count {
@@ -168,4 +169,29 @@ func ascending(uidl []pop3.UID) bool {
 		}
 	}
 	return true
+}
+
+// uidsAscending reports whether every message has a UID and the UIDs are
+// in strictly ascending byte order, which makes them distinct.
+func uidsAscending(msgs []message) bool {
+	for i := range msgs {
+		if msgs[i].uid == "" || i > 0 && msgs[i].uid <= msgs[i-1].uid {
+			return false
+		}
+	}
+	return true
+}
+
+// count returns how many messages have each UID.
+func (l listing) count() map[string]int {
+	if l.times != nil {
+		return l.times
+	}
+	times := make(map[string]int, len(l.msgs))
+	for _, m := range l.msgs {
+		if m.uid != "" {
+			times[m.uid]++
+		}
+	}
+	return times
 }
