@@ -84,8 +84,10 @@ func (l *uidList) index() {
 	l.set = make(map[string]struct{}, len(l.order))
 	kept := l.order[:0]
 	for _, u := range l.order {
-		if _, ok := l.set[u]; !ok {
-			l.set[u] = struct{}{}
+		// One hash operation a UID: the set grew if u was new.
+		n := len(l.set)
+		l.set[u] = struct{}{}
+		if len(l.set) > n {
 			kept = append(kept, u)
 		}
 	}
