@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -284,6 +285,41 @@ func TestIdfileAppendOnlyToTheFileRead(t *testing.T) {
 		// before appends: not glued after lines it never read.
 		if got := readString(t, path); got != "u@h 1\nu@h 2\n" || inode(t, path) == ino {
 			t.Errorf("idfile %q (rewritten: %v)", got, inode(t, path) != ino)
+		}
+	})
+}
+
+// Whatever a file holds, if its store would append to it (it ends with a
+// whole line and no encoded UID in parts), the file with the appended
+// lines reads back as the store with the added UID: appending never
+// changes what the lines before it mean, nor they what it means.
+func FuzzIdfileAppend(f *testing.F) {
+	f.Add([]byte("a@b 1\nc@d 2\n"), "x@y", "z")
+	f.Add([]byte("u@h ~gfm~YQ\n"), "u@h", "with blank")
+	f.Add([]byte("U@H 1\n"), "u@h", strings.Repeat("long ", 150))
+	f.Fuzz(func(t *testing.T, data []byte, key, uid string) {
+		s, err := parseUIDStore(data)
+		if err != nil {
+			return
+		}
+		s.Len("") // parsed
+		if s.rewrite || !ValidUID(uid) || s.Has(key, uid) || !strings.Contains(key, "@") {
+			return // rewritten whole, not appended to; or nothing to add
+		}
+		if k, _, ok := parseIDLine(key + " x"); !ok || k != key || strings.ContainsAny(key, "\r\n") {
+			return // not a key a line can hold (nor a rewrite: keys are written as they are)
+		}
+		s.Add(key, uid)
+		var buf bytes.Buffer
+		for _, a := range s.added {
+			writeIDLines(&buf, s.keys[a.lk], a.uid)
+		}
+		back, err := parseUIDStore(append(append([]byte{}, data...), buf.Bytes()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := back.encode(), s.encode(); !bytes.Equal(got, want) {
+			t.Fatalf("the file with the appended lines reads as\n%q\nwant\n%q", got, want)
 		}
 	})
 }
