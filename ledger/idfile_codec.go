@@ -146,6 +146,10 @@ func (d *uidDecoder) line(key, field string) (uid string, ok bool) {
 	return string(b), true
 }
 
+// pending reports whether parts of an encoded UID were read whose last
+// part has not come.
+func (d *uidDecoder) pending() bool { return d.part.Len() > 0 || d.skip }
+
 func (d *uidDecoder) reset() {
 	d.part.Reset()
 	d.skip = false

@@ -149,8 +149,7 @@ func (l *Ledger) Recover(uids *UIDStore, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	warnLegacy(uids.Path(), log)
-	var errs []error
+	errs := recoverLegacy(uids, log)
 	for _, path := range paths {
 		if l.isLive(path) {
 			continue
@@ -170,6 +169,17 @@ func warnUntrusted(log *slog.Logger, err error) {
 }
 
 func recoverOne(path string, uids *UIDStore, log *slog.Logger) error {
+	return recoverFile(path, uids, log, func(dec *json.Decoder) (Head, error) {
+		var h Head
+		err := dec.Decode(&h)
+		return h, err
+	})
+}
+
+// recoverFile recovers the journal at path (see Recover), whose head
+// decodeHead reads: this format's, or an older one's translated
+// (legacy.go). The lines after the head decode as Entry in every format.
+func recoverFile(path string, uids *UIDStore, log *slog.Logger, decodeHead func(*json.Decoder) (Head, error)) error {
 	f, err := statefile.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -183,8 +193,8 @@ func recoverOne(path string, uids *UIDStore, log *slog.Logger) error {
 	}
 	defer f.Close()
 	dec := json.NewDecoder(bufio.NewReader(f))
-	var head Head
-	if err := dec.Decode(&head); err != nil || !head.valid() {
+	head, err := decodeHead(dec)
+	if err != nil || !head.valid() {
 		if fi, err := f.Stat(); err == nil && time.Since(fi.ModTime()) < time.Minute {
 			return nil
 		}
@@ -208,22 +218,5 @@ func recoverOne(path string, uids *UIDStore, log *slog.Logger) error {
 		return recoverMbox(path, &head, entries, uids, log)
 	default:
 		return recoverDelivered(path, &head, entries, uids, log)
-	}
-}
-
-// warnLegacy names, one line each, the journals an older gofetchmail
-// (before one journal format) left beside the idfile: they are not
-// recovered. Nothing is lost by that (their messages are still on the
-// server, or delivered and about to be fetched again), but a batch they
-// describe may come twice, and an mbox may end in a message a kill cut
-// short.
-func warnLegacy(idfile string, log *slog.Logger) {
-	var old []string
-	for _, pattern := range []string{idfile + ".journal", idfile + ".mbox-journal-*", idfile + ".delivered-*"} {
-		m, _ := filepath.Glob(pattern)
-		old = append(old, m...)
-	}
-	for _, path := range old {
-		log.Warn(fmt.Sprintf("journal %s was left by an older gofetchmail and is not recovered: its messages may be delivered again (check the end of an mbox it names for a message cut short), then remove it", path))
 	}
 }

@@ -214,23 +214,3 @@ func TestMboxJournalLeavesLiveBatch(t *testing.T) {
 	m.Sync()
 	c.drop()
 }
-
-// A journal of the format before one journal format is not recovered,
-// but said, one line each, so that the user can check what it names.
-func TestLegacyJournalSaid(t *testing.T) {
-	dir := t.TempDir()
-	uids, err := LoadUIDStore(filepath.Join(dir, "fetchids"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{".journal", ".mbox-journal-0123", ".delivered-1-1"} {
-		os.WriteFile(uids.Path()+name, []byte("{}\n"), 0o600)
-	}
-	var log bytes.Buffer
-	if err := New().Recover(uids, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(log.String(), "was left by an older gofetchmail"); n != 3 {
-		t.Errorf("%d lines about old journals, want 3:\n%s", n, log.String())
-	}
-}

@@ -22,10 +22,21 @@ const MaxUIDLen = pop3.MaxUIDLen
 // Lines of accounts not polled in this run are kept verbatim, so fetchmail
 // and gofetchmail can share one file.
 //
-// Save writes the whole file to a new file of an unpredictable name beside
-// it ("<idfile>_" and random characters), fsyncs it, renames it over the
+// Save appends the lines of the UIDs added since the file was read or
+// written, when nothing was removed, and the file is still the one this
+// process read or wrote (statefile.AppendSync: same file, size and change
+// time, the user's own, not a link): write, fsync. Otherwise it writes
+// the whole file to a new file of an unpredictable name beside it
+// ("<idfile>_" and random characters), fsyncs it, renames it over the
 // idfile and fsyncs the directory; an empty store deletes the file, as
-// fetchmail does.
+// fetchmail does. A poll that adds 10 UIDs to 100,000 kept ones appends
+// 10 lines instead of rewriting 100,010.
+//
+// An append cut short (a kill, a full disk) may leave a last line without
+// its newline: reading ignores such a line (its UID was not recorded, its
+// message is fetched again), and a store read from a file that ends so,
+// or with the first parts of an encoded UID and not its last, is
+// rewritten whole at its next Save, never appended to.
 type UIDStore struct {
 	mu    sync.Mutex
 	path  string
@@ -33,15 +44,25 @@ type UIDStore struct {
 	uids  map[string]*uidList // lower-cased key -> UIDs
 	keys  map[string]string   // lower-cased key -> key as written
 	dirty bool
-	// indexed is closed once the lists read from the file have their
-	// sets (and duplicates removed): LoadUIDStore builds them in the
-	// background, while the poll connects and logs in. Every method
-	// waits for it, with mu held, before it touches a list.
+	// version is the idfile as this store last read or wrote it; added
+	// holds the UIDs added since (lower-cased key and UID), which Save
+	// appends, unless rewrite is set: a UID was removed, the file's end
+	// was torn, or an append failed.
+	version statefile.Version
+	added   []addedUID
+	rewrite bool
+	// indexed is closed once the file's lines are parsed and the lists
+	// read from them have their sets (and duplicates removed):
+	// LoadUIDStore does that in the background, while the poll connects
+	// and logs in. Every method waits for it, with mu held, before it
+	// touches a list (or order, keys, dirty, rewrite).
 	indexed chan struct{}
 	// book holds the delivery dates of the accounts with keepdays
 	// (dates.go), kept beside the idfile.
 	book dateBook
 }
+
+type addedUID struct{ lk, uid string }
 
 type uidList struct {
 	order []string
@@ -63,8 +84,10 @@ func (l *uidList) index() {
 	l.set = make(map[string]struct{}, len(l.order))
 	kept := l.order[:0]
 	for _, u := range l.order {
-		if _, ok := l.set[u]; !ok {
-			l.set[u] = struct{}{}
+		// One hash operation a UID: the set grew if u was new.
+		n := len(l.set)
+		l.set[u] = struct{}{}
+		if len(l.set) > n {
 			kept = append(kept, u)
 		}
 	}
@@ -91,7 +114,7 @@ func ValidUID(uid string) bool {
 // UIDs would make messages count as delivered, and be deleted, that never
 // were; and treating it as empty would deliver every kept message again.
 func LoadUIDStore(path string) (*UIDStore, error) {
-	data, err := statefile.ReadFile(path)
+	data, version, err := statefile.ReadFileVersion(path)
 	if statefile.IsUntrusted(err) {
 		return nil, fmt.Errorf("idfile %w; not polling with it: remove it if you did not make it, or give gofetchmail an idfile in a directory only you can write (set idfile, -i)", err)
 	}
@@ -103,13 +126,32 @@ func LoadUIDStore(path string) (*UIDStore, error) {
 		return nil, fmt.Errorf("idfile %s: %w", path, err)
 	}
 	s.path = path
+	s.version = version
 	return s, nil
 }
 
 // parseUIDStore reads idfile contents; lines it cannot parse are dropped.
-// The sets of the lists are built by a goroutine it starts (see indexed).
+// The parsing, and the sets of the lists, are done by a goroutine it
+// starts (see indexed): a poll of 100,000 kept messages connects, logs in
+// and waits for the server's STAT meanwhile.
 func parseUIDStore(data []byte) (*UIDStore, error) {
 	s := &UIDStore{uids: map[string]*uidList{}, keys: map[string]string{}}
+	if len(data) == 0 {
+		return s, nil
+	}
+	s.indexed = make(chan struct{})
+	go func() {
+		s.parse(data)
+		for _, lk := range s.order {
+			s.uids[lk].index()
+		}
+		close(s.indexed)
+	}()
+	return s, nil
+}
+
+// parse fills a new store with the lines of data.
+func (s *UIDStore) parse(data []byte) {
 	// One string for the whole file: every key and UID is a substring of
 	// it, so a file of 100,000 lines costs no allocation per line.
 	text := string(data)
@@ -118,12 +160,17 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 	lastKey := ""
 	var dec uidDecoder
 	for len(text) > 0 {
-		line := text
-		if nl := strings.IndexByte(text, '\n'); nl >= 0 {
-			line, text = text[:nl], text[nl+1:]
-		} else {
-			text = ""
+		nl := strings.IndexByte(text, '\n')
+		if nl < 0 {
+			// A last line without its newline is an append that was
+			// cut short: its UID was never recorded (and might read
+			// as a shorter one that was not delivered). Ignored, and
+			// the file rewritten at the next Save.
+			s.rewrite, s.dirty = true, true
+			break
 		}
+		line := text[:nl]
+		text = text[nl+1:]
 		key, uid, ok := parseIDLine(line)
 		if !ok {
 			continue
@@ -145,20 +192,11 @@ func parseUIDStore(data []byte) (*UIDStore, error) {
 		}
 		l.order = append(l.order, uid)
 	}
-	if len(s.order) > 0 {
-		s.indexed = make(chan struct{})
-		lists := make([]*uidList, 0, len(s.order))
-		for _, lk := range s.order {
-			lists = append(lists, s.uids[lk])
-		}
-		go func() {
-			for _, l := range lists {
-				l.index()
-			}
-			close(s.indexed)
-		}()
+	if dec.pending() {
+		// The file ends with parts of an encoded UID and not its last:
+		// lines appended after them would be read as its end.
+		s.rewrite, s.dirty = true, true
 	}
-	return s, nil
 }
 
 // parseIDLine splits "user@host UID" as fetchmail's uid.c does: the key
@@ -292,14 +330,16 @@ func (s *UIDStore) Add(key string, uids ...string) {
 	defer s.mu.Unlock()
 	s.wait()
 	l := s.list(key)
+	lk := strings.ToLower(key)
 	var added []string
 	for _, u := range uids {
 		if ValidUID(u) && l.add(u) {
 			s.dirty = true
 			added = append(added, u)
+			s.added = append(s.added, addedUID{lk, u})
 		}
 	}
-	s.dateNew(strings.ToLower(key), added)
+	s.dateNew(lk, added)
 }
 
 // Remove forgets UIDs of an account.
@@ -330,6 +370,7 @@ func (s *UIDStore) Remove(key string, uids ...string) {
 	}
 	l.order = kept
 	s.dirty = true
+	s.rewrite = true // lines to take out: only a rewrite does that
 }
 
 // Retain forgets every UID of an account that is not in present (the UIDs
@@ -365,12 +406,43 @@ func (s *UIDStore) Save() error {
 	defer s.mu.Unlock()
 	s.wait()
 	if s.dirty {
-		if err := writeFileDurable(s.path, s.encode()); err != nil {
+		if err := s.write(); err != nil {
 			return fmt.Errorf("idfile: %w", err)
 		}
-		s.dirty = false
+		s.dirty, s.rewrite, s.added = false, false, s.added[:0]
 	}
 	return s.saveDates()
+}
+
+// write appends the added UIDs' lines to the idfile when it can, and
+// rewrites it whole otherwise (see UIDStore).
+func (s *UIDStore) write() error {
+	if !s.rewrite && len(s.added) > 0 {
+		var buf bytes.Buffer
+		for _, a := range s.added {
+			writeIDLines(&buf, s.keys[a.lk], a.uid)
+		}
+		v, err := statefile.AppendSync(s.path, s.version, buf.Bytes())
+		if err == nil {
+			s.version = v
+			return nil
+		}
+		if !errors.Is(err, statefile.ErrChanged) {
+			// Part of the lines may be in the file, maybe without
+			// their last newline: never append after them.
+			s.rewrite, s.version = true, statefile.Version{}
+			return err
+		}
+		// Replaced, grown or cut by someone else since it was read, or
+		// no longer a file of ours: rewritten whole, as always before.
+	}
+	v, err := statefile.WriteFileVersion(s.path, s.encode())
+	if err != nil {
+		s.version = statefile.Version{}
+		return err
+	}
+	s.version = v
+	return nil
 }
 
 // encode renders the store in fetchmail's idfile format.
@@ -390,14 +462,6 @@ func (s *UIDStore) encode() []byte {
 		}
 	}
 	return buf.Bytes()
-}
-
-// writeFileDurable replaces path with data (or removes it when data is
-// empty) through a new file of an unpredictable name beside it, with
-// fsyncs of the file and the directory (statefile.WriteFile): never
-// through a name another user could have planted a link at.
-func writeFileDurable(path string, data []byte) error {
-	return statefile.WriteFile(path, data)
 }
 
 func syncDir(dir string) error { return statefile.SyncDir(dir) }

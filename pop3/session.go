@@ -105,20 +105,35 @@ const MaxUIDLen = 1000
 const maxListingUIDBytes = 256 << 20
 
 // UIDL lists the unique id of every message not marked deleted.
+//
+// The UIDs share one string: a listing of 100,000 messages costs a few
+// allocations, not one per message.
 func (c *Client) UIDL(ctx context.Context) ([]UID, error) {
 	var out []UID
-	total := 0
+	var ends []int  // where each UID ends in text
+	var text []byte // the UIDs, one after the other
+	if c.stat > 0 {
+		n := min(c.stat, 1<<17) // a hint: a server may claim more than it lists
+		out, ends, text = make([]UID, 0, n), make([]int, 0, n), make([]byte, 0, 16*n)
+	}
 	err := c.multi(ctx, "UIDL", "UIDL", c.listingLines(), func(l []byte) error {
-		u, err := parseUID(l)
+		n, uid, err := splitUID(l)
 		if err != nil {
 			return err
 		}
-		if total += len(u.UID); total > maxListingUIDBytes {
+		if len(text)+len(uid) > maxListingUIDBytes {
 			return &ProtocolError{Msg: fmt.Sprintf("the UIDL listing holds more than %d octets of UIDs", maxListingUIDBytes)}
 		}
-		out = append(out, u)
+		text = append(text, uid...)
+		ends = append(ends, len(text))
+		out = append(out, UID{Num: n})
 		return nil
 	})
+	all, start := string(text), 0
+	for i := range out {
+		out[i].UID = all[start:ends[i]]
+		start = ends[i]
+	}
 	return out, err
 }
 
@@ -196,6 +211,15 @@ func (c *Client) Quit(ctx context.Context) error {
 // and distinct instead of being cut to its first word. A UID longer than
 // MaxUIDLen is a *ProtocolError, before it is copied.
 func parseUID(l []byte) (UID, error) {
+	n, uid, err := splitUID(l)
+	if err != nil {
+		return UID{}, err
+	}
+	return UID{Num: n, UID: string(uid)}, nil
+}
+
+// splitUID is parseUID returning the UID's octets within l.
+func splitUID(l []byte) (int, []byte, error) {
 	i := skipBlanks(l, 0)
 	j := skipField(l, i)
 	k := skipBlanks(l, j)
@@ -204,16 +228,16 @@ func parseUID(l []byte) (UID, error) {
 		end--
 	}
 	if j == i || k == j || end == k {
-		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(clipLine(l))}
+		return 0, nil, &ProtocolError{Msg: "malformed UIDL line " + quote(clipLine(l))}
 	}
 	n, err := strconv.Atoi(string(l[i:j]))
 	if err != nil || n <= 0 {
-		return UID{}, &ProtocolError{Msg: "malformed UIDL line " + quote(clipLine(l))}
+		return 0, nil, &ProtocolError{Msg: "malformed UIDL line " + quote(clipLine(l))}
 	}
 	if end-k > MaxUIDLen {
-		return UID{}, &ProtocolError{Msg: fmt.Sprintf("the UID of message %d is %d octets long, more than the %d a listing may hold (RFC 1939 allows 70)", n, end-k, MaxUIDLen)}
+		return 0, nil, &ProtocolError{Msg: fmt.Sprintf("the UID of message %d is %d octets long, more than the %d a listing may hold (RFC 1939 allows 70)", n, end-k, MaxUIDLen)}
 	}
-	return UID{Num: n, UID: string(l[k:end])}, nil
+	return n, l[k:end], nil
 }
 
 // clipLine keeps an error message about a listing line short.

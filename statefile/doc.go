@@ -22,6 +22,11 @@
 //     CreateTemp and WriteFile make a file with an unpredictable name in the
 //     target's directory (os.CreateTemp) and rename it into place, with
 //     fsyncs of the file and the directory.
+//   - Appending to a state file (the idfile's new lines): AppendSync opens
+//     it with O_APPEND|O_NOFOLLOW and writes only if it is still the file
+//     of the Version the caller read or wrote (ReadFileVersion,
+//     WriteFileVersion): same device, inode, size and change time, owned
+//     by the effective user, not writable by others; then fsyncs it.
 //   - Appending to a log: OpenAppend never follows a symbolic link and
 //     refuses a file owned by another user.
 //

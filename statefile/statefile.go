@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -131,33 +130,8 @@ func CreateTemp(dir, pattern string) (*os.File, error) {
 // replaced, never followed. With empty data, path is removed instead (and
 // the directory fsync'd), as fetchmail removes an empty idfile.
 func WriteFile(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if len(data) == 0 {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return SyncDir(dir)
-	}
-	f, err := CreateTemp(dir, filepath.Base(path)+"_*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return SyncDir(dir)
+	_, err := WriteFileVersion(path, data)
+	return err
 }
 
 // SyncDir fsyncs the directory dir.

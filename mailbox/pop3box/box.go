@@ -63,7 +63,7 @@ func (b *Box) List(ctx context.Context) (fresh, old []mailbox.Message, proceed b
 	// messages are treated as having no UID (never "already delivered").
 	dups := 0
 	for i := range msgs {
-		if len(times) == withUID {
+		if times == nil || len(times) == withUID {
 			break // every UID is distinct: nothing to look for
 		}
 		if msgs[i].Entry != "" && times[msgs[i].Entry] > 1 {
@@ -80,6 +80,7 @@ func (b *Box) List(ctx context.Context) (fresh, old []mailbox.Message, proceed b
 	}
 	seen, all := b.UIDs.Lookup(b.Key, listed)
 	if lst.consistent && !all {
+		times = lst.count()
 		b.UIDs.RetainFunc(b.Key, func(uid string) bool { return times[uid] > 0 })
 	}
 	old = make([]mailbox.Message, 0, b.UIDs.Len(b.Key))

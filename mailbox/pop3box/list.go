@@ -57,8 +57,12 @@ func (b *Box) sizeMessages(ctx context.Context, msgs []mailbox.Message, count in
 
 // listing is the mailbox as its listing shows it (listMessages).
 type listing struct {
-	msgs  []mailbox.Message // by ascending number
-	times map[string]int    // how many messages have each UID
+	msgs []mailbox.Message // by ascending number
+	// times is how many messages have each UID; nil when the UIDs are
+	// in strictly ascending byte order, and so each once (dovecot's
+	// default "%08Xu%08Xv" lists them so): no map of 100,000 to build
+	// for a large kept mailbox. count builds it when it is needed.
+	times map[string]int
 	// consistent: the listing agrees with STAT and lists no number
 	// twice, so a recorded UID it lacks is gone from the server.
 	consistent bool
@@ -90,7 +94,17 @@ func (b *Box) listMessages(ctx context.Context, count int) (listing, error) {
 	byNum := map[int]*entry{}
 	twice := 0
 	sized := false
-	if uerr == nil {
+	var msgs []mailbox.Message
+	if uerr == nil && ascending(uidl) {
+		// Every real server lists its messages in order, each once: no
+		// number to look up or sort (100,000 kept messages cost a map
+		// and a sort of 100,000 otherwise).
+		src = "UIDL"
+		msgs = make([]mailbox.Message, len(uidl))
+		for i, x := range uidl {
+			msgs[i] = mailbox.Message{Num: mailbox.Num(x.Num), Entry: x.UID}
+		}
+	} else if uerr == nil {
 		src = "UIDL"
 		for _, x := range uidl {
 			e := byNum[x.Num]
@@ -122,20 +136,20 @@ func (b *Box) listMessages(ctx context.Context, count int) (listing, error) {
 			}
 		}
 	}
-	out := listing{times: make(map[string]int, len(byNum)), sized: sized}
-	out.msgs = make([]mailbox.Message, 0, len(byNum))
-	for n, e := range byNum {
-		m := mailbox.Message{Num: mailbox.Num(n), Size: e.size}
-		if !e.conflict {
-			m.Entry = e.uid
+	out := listing{msgs: msgs, sized: sized}
+	if msgs == nil {
+		out.msgs = make([]mailbox.Message, 0, len(byNum))
+		for n, e := range byNum {
+			m := mailbox.Message{Num: mailbox.Num(n), Size: e.size}
+			if !e.conflict {
+				m.Entry = e.uid
+			}
+			out.msgs = append(out.msgs, m)
 		}
-		out.msgs = append(out.msgs, m)
+		slices.SortFunc(out.msgs, func(a, c mailbox.Message) int { return cmp.Compare(a.Num, c.Num) })
 	}
-	slices.SortFunc(out.msgs, func(a, c mailbox.Message) int { return cmp.Compare(a.Num, c.Num) })
-	for _, m := range out.msgs {
-		if m.Entry != "" {
-			out.times[m.Entry]++
-		}
+	if !uidsAscending(out.msgs) {
+		out.times = out.count()
 	}
 	out.consistent = src == "UIDL" && len(out.msgs) == count && twice == 0 && (count == 0 || out.msgs[count-1].Num == mailbox.Num(count))
 	if len(out.msgs) != count {
@@ -145,4 +159,40 @@ func (b *Box) listMessages(ctx context.Context, count int) (listing, error) {
 		log.Warn(fmt.Sprintf("%s: the server's UIDL lists %d message numbers more than once with different UIDs; they are fetched as if they had none", b.Label, twice))
 	}
 	return out, nil
+}
+
+// ascending reports whether a UIDL listing has its numbers in strictly
+// ascending order (so none twice).
+func ascending(uidl []pop3.UID) bool {
+	for i := 1; i < len(uidl); i++ {
+		if uidl[i].Num <= uidl[i-1].Num {
+			return false
+		}
+	}
+	return true
+}
+
+// uidsAscending reports whether every message has a UID and the UIDs are
+// in strictly ascending byte order, which makes them distinct.
+func uidsAscending(msgs []mailbox.Message) bool {
+	for i := range msgs {
+		if msgs[i].Entry == "" || i > 0 && msgs[i].Entry <= msgs[i-1].Entry {
+			return false
+		}
+	}
+	return true
+}
+
+// count returns how many messages have each UID.
+func (l listing) count() map[string]int {
+	if l.times != nil {
+		return l.times
+	}
+	times := make(map[string]int, len(l.msgs))
+	for _, m := range l.msgs {
+		if m.Entry != "" {
+			times[m.Entry]++
+		}
+	}
+	return times
 }
