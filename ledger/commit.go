@@ -175,7 +175,7 @@ func (c *maildirCommitter) finish(prepare, publish func() error, entries []Entry
 		var err error
 		j, err = c.l.createJournal(c.uids.Path(), Head{Kind: KindMaildir, Pid: os.Getpid(), Account: account, Target: c.md.Path()}, false)
 		for i := 0; err == nil && i < len(entries); i++ {
-			err = j.add(entries[i])
+			err = j.addBuffered(entries[i])
 		}
 		if err == nil {
 			err = j.sync()

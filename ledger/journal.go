@@ -66,6 +66,7 @@ type journal struct {
 	l    *Ledger
 	path string
 	f    *os.File
+	w    *bufio.Writer // what enc encodes, written to f by flush
 	enc  *json.Encoder
 }
 
@@ -84,10 +85,13 @@ func (l *Ledger) createJournal(idfile string, head Head, durable bool) (*journal
 	// head is written, a journal is too young for recovery to take anyway.
 	path := f.Name()
 	l.setLive(path, true)
-	j := &journal{l: l, path: path, f: f, enc: json.NewEncoder(f)}
+	w := bufio.NewWriter(f)
+	j := &journal{l: l, path: path, f: f, w: w, enc: json.NewEncoder(w)}
 	err = j.enc.Encode(head)
 	if err == nil && durable {
 		err = j.sync()
+	} else if err == nil {
+		err = j.w.Flush()
 	}
 	if err != nil {
 		f.Close()
@@ -100,10 +104,23 @@ func (l *Ledger) createJournal(idfile string, head Head, durable bool) (*journal
 
 // add appends one message's line (not fsync'd: a kill loses no written
 // data; see sync).
-func (j *journal) add(e Entry) error { return j.enc.Encode(e) }
+func (j *journal) add(e Entry) error {
+	if err := j.enc.Encode(e); err != nil {
+		return err
+	}
+	return j.w.Flush()
+}
+
+// addBuffered is add for a batch journaled whole before its sync: the
+// lines reach the file with the sync (one write for the batch instead of
+// one a message).
+func (j *journal) addBuffered(e Entry) error { return j.enc.Encode(e) }
 
 // sync makes what was written durable, the journal's name included.
 func (j *journal) sync() error {
+	if err := j.w.Flush(); err != nil {
+		return err
+	}
 	if err := j.f.Sync(); err != nil {
 		return err
 	}
