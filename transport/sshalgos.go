@@ -26,7 +26,7 @@ var (
 		ssh.KeyExchangeDHGEXSHA256, ssh.KeyExchangeDH16SHA512, ssh.KeyExchangeDH14SHA256,
 	}
 	defaultSSHCiphers = preferredCiphers(hasAESGCMHardware())
-	defaultSSHMACs = []string{
+	defaultSSHMACs    = []string{
 		ssh.HMACSHA256ETM, ssh.HMACSHA512ETM, ssh.HMACSHA256, ssh.HMACSHA512,
 	}
 	defaultSSHHostKeys = []string{
