@@ -108,7 +108,8 @@ func TestKeepdaysBinary(t *testing.T) {
 // 0, rounds alternating between POP3 over the SSH channel and IMAP: a
 // message killed before its batch was recorded must be delivered by a
 // later run, never deleted by keepdays. Each round ends with the server
-// empty (every message delivered, then deleted by the next poll).
+// empty (every message delivered, then deleted by the next poll; a UID
+// recorded without its date by a killed run is deleted one poll later).
 // INTEROP_KEEPDAYS_KILL_ROUNDS sets the number of rounds (default 6).
 func TestKeepdaysKillLosesNothing(t *testing.T) {
 	h := newHome(t, rig["RIG_CLIENT_KEY"], true)
@@ -118,5 +119,5 @@ func TestKeepdaysKillLosesNothing(t *testing.T) {
 	}
 	killRounds(t, h, "POP3 and IMAP, keepdays 0", "maildir", envInt("INTEROP_KEEPDAYS_KILL_ROUNDS", 6), func(round int) (string, bool) {
 		return rcs[round%2], false
-	})
+	}, true)
 }
