@@ -58,10 +58,12 @@ type Maildir struct {
 	choice syncChooser  // syncfs or fsyncs, by what each cost so far
 	// way is how the open batch is made durable (viaFsync, viaSyncfs),
 	// chosen when its first file was committed (pickWay); chosen says
-	// whether it was.
-	way    int
-	chosen bool
-	opened uint64 // Begin's count, to find a batch's first file
+	// whether it was, measured whether m.choice chose it (and so learns
+	// what it cost) rather than pickWay's rules.
+	way      int
+	chosen   bool
+	measured bool
+	opened   uint64 // Begin's count, to find a batch's first file
 }
 
 // NewMaildir opens the Maildir at path, creating path and its tmp, new and
@@ -296,7 +298,8 @@ func (m *Maildir) enqueue(tx *maildirTx) {
 	tx.synced = make(chan error, 1)
 	m.mu.Lock()
 	if !m.chosen {
-		m.way, m.chosen = m.pickWay(), true
+		m.way, m.measured = m.pickWay()
+		m.chosen = true
 	}
 	m.batch = append(m.batch, tx)
 	m.deferred = append(m.deferred, tx)
@@ -331,15 +334,16 @@ func (m *Maildir) startFsyncs() {
 
 // pickWay chooses how the batch now opening is made durable: fsyncs where
 // syncfs is not usable or would write out much of other programs' data
-// (dirtyLimit), else what m.choice says is cheaper. Called with m.mu held.
-func (m *Maildir) pickWay() int {
+// (dirtyLimit), else what m.choice says is cheaper (measured). Called
+// with m.mu held.
+func (m *Maildir) pickWay() (way int, measured bool) {
 	if m.syncfs == nil {
-		return viaFsync
+		return viaFsync, false
 	}
 	if d := m.dirty(); d < 0 || d > dirtyLimit {
-		return viaFsync
+		return viaFsync, false
 	}
-	return m.choice.pick()
+	return m.choice.pick(), true
 }
 
 // maildirSync, set at link time to "fsync"
@@ -368,22 +372,27 @@ func (m *Maildir) flushDeferred() (way, files int) {
 	m.mu.Lock()
 	txs := m.deferred
 	m.deferred, m.deferredBytes = nil, 0
-	way, m.chosen = m.way, false
+	way, measured := m.way, m.measured
+	m.chosen = false
 	m.mu.Unlock()
-	return m.flush(txs, way)
+	return m.flush(txs, way, measured)
 }
 
 // flush is flushDeferred for the files txs of a batch that takes way (a
-// sealed batch's, Seal).
-func (m *Maildir) flush(txs []*maildirTx, way int) (int, int) {
+// sealed batch's, Seal); files is 0 unless m.choice chose the way
+// (measured) and it was taken as chosen.
+func (m *Maildir) flush(txs []*maildirTx, way int, measured bool) (taken, files int) {
 	if way != viaSyncfs || len(txs) < 3 {
 		m.fsyncAll(txs)
-		if way != viaFsync || len(txs) < 3 {
+		if way != viaFsync || len(txs) < 3 || !measured {
 			return viaFsync, 0
 		}
 		return viaFsync, len(txs)
 	}
 	m.syncfsAll(txs)
+	if !measured {
+		return viaSyncfs, 0
+	}
 	return viaSyncfs, len(txs)
 }
 

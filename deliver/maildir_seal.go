@@ -35,7 +35,7 @@ func (m *Maildir) Seal() SealedBatch {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// Every deferred file is one of the batch being sealed.
-	b := &maildirBatch{m: m, txs: m.batch, deferred: m.deferred, way: m.way}
+	b := &maildirBatch{m: m, txs: m.batch, deferred: m.deferred, way: m.way, measured: m.measured}
 	m.batch, m.deferred, m.deferredBytes = nil, nil, 0
 	m.chosen = false
 	return b
@@ -47,6 +47,7 @@ type maildirBatch struct {
 	txs      []*maildirTx
 	deferred []*maildirTx // those whose fsync has not started
 	way      int          // how they are made durable (Maildir.pickWay)
+	measured bool         // the way is m.choice's, which learns its cost
 }
 
 // Prepare makes the batch's files durable in tmp/ and waits for it; if
@@ -55,7 +56,7 @@ type maildirBatch struct {
 func (b *maildirBatch) Prepare() error {
 	m := b.m
 	start := time.Now()
-	way, files := m.flush(b.deferred, b.way)
+	way, files := m.flush(b.deferred, b.way, b.measured)
 	b.deferred = nil
 	var syncErr error
 	for _, tx := range b.txs {

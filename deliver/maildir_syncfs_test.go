@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestMaildirSyncfsFailureDeliversNothing: when the batch's syncfs fails,
@@ -77,6 +78,11 @@ func TestMaildirSyncfsOnlyWhenQuiet(t *testing.T) {
 			}
 			if calls != c.want {
 				t.Errorf("%d syncfs calls, want %d", calls, c.want)
+			}
+			// fsyncs the rules forced (a busy machine, an unknown one, few
+			// files) teach the chooser nothing about a quiet one.
+			if measured := md.choice.cost != [2]time.Duration{}; measured != (c.name == "quiet") {
+				t.Errorf("chooser costs %v after the batch", md.choice.cost)
 			}
 			if n := dirNames(t, filepath.Join(path, "new")); len(n) != c.n {
 				t.Errorf("new/ holds %d messages, want %d", len(n), c.n)
