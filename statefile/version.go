@@ -124,7 +124,9 @@ func AppendSync(path string, version Version, data []byte) (Version, error) {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
-		if errors.Is(err, unix.ELOOP) || errors.Is(err, fs.ErrNotExist) {
+		// A link, nothing, or a FIFO with no reader (ENXIO) where the
+		// file was: not the file read; the caller rewrites it whole.
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENXIO) {
 			return Version{}, fmt.Errorf("%w: %v", ErrChanged, err)
 		}
 		return Version{}, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -54,6 +55,15 @@ func TestAppendSyncOnlyToTheFileRead(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "precious" {
 		t.Errorf("written through the link: %q", b)
+	}
+
+	// A FIFO put in its place (nobody reading it): refused, never waited on.
+	os.Remove(path)
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AppendSync(path, v, []byte("d\n")); !errors.Is(err, ErrChanged) {
+		t.Errorf("FIFO: %v", err)
 	}
 
 	// Another user's file, even the same one: refused.
